@@ -1,0 +1,183 @@
+"""One mechanism for every blocking command (BLPOP, BZPOPMIN, XREAD BLOCK, ...).
+
+A handler that finds nothing to serve returns ``block(client, keys, timeout_ms,
+retry, timeout_reply)``.  The client stops processing input; when a write calls
+``db.signal_ready(key)`` the waiters on that key are retried in the order they
+blocked, after the command that made the key ready has finished, as Redis does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._resp import ReplyError
+
+if TYPE_CHECKING:
+    from .context import Client, ServerContext
+    from .db import Database
+
+
+class _Blocked:
+    """The marker a handler returns to say 'this client now waits'."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "BLOCKED"
+
+
+BLOCKED = _Blocked()
+
+TIMEOUT_NOT_FLOAT = ReplyError("ERR timeout is not a float or out of range")
+TIMEOUT_NEGATIVE = ReplyError("ERR timeout is negative")
+TIMEOUT_NOT_INT = ReplyError("ERR timeout is not an integer or out of range")
+
+
+def parse_timeout(arg: bytes, unit_seconds: bool = True) -> int:
+    """Parse a blocking timeout to milliseconds (0 = forever), with Redis' errors."""
+    if unit_seconds:
+        try:
+            text = arg.decode()
+            if text.strip() != text or not text or text.lower() in ("nan", "+nan", "-nan"):
+                raise ValueError
+            secs = float(text)
+        except (ValueError, UnicodeDecodeError):
+            raise TIMEOUT_NOT_FLOAT from None
+        if secs != secs or secs in (float("inf"), float("-inf")):
+            raise TIMEOUT_NOT_FLOAT
+        if secs < 0:
+            raise TIMEOUT_NEGATIVE
+        ms = int(secs * 1000 + 0.5) if secs * 1000 - int(secs * 1000) >= 0.5 else int(secs * 1000)
+        if secs > 0 and ms == 0:
+            ms = 1
+        return ms
+    try:
+        ms = int(arg)
+    except ValueError:
+        raise TIMEOUT_NOT_INT from None
+    if ms < 0:
+        raise TIMEOUT_NEGATIVE
+    return ms
+
+
+class Waiter:
+    """One blocked client and what to do when its keys become ready."""
+
+    __slots__ = ("client", "db", "keys", "retry", "timeout_reply", "timer", "since")
+
+    def __init__(self, client: Client, db: Database, keys: list[bytes],
+                 retry: Callable[[Client], Any], timeout_reply: Any) -> None:
+        self.client = client
+        self.db = db
+        self.keys = keys
+        self.retry = retry
+        self.timeout_reply = timeout_reply
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class BlockingState:
+    """Waiters by (db, key), the ready-key queue, timeouts and unblocking."""
+
+    def __init__(self, server: ServerContext) -> None:
+        self.server = server
+        self.waiters: dict[tuple[int, bytes], deque[Waiter]] = {}
+        self.ready: dict[tuple[int, bytes], Database] = {}
+        self.has_waiters = False
+        self.blocked_clients = 0
+
+    def block(self, c: Client, keys: list[bytes], timeout_ms: int,
+              retry: Callable[[Client], Any], timeout_reply: Any) -> Any:
+        """Park ``c`` until ``retry(c)`` returns a reply (not None) or time runs out.
+
+        Inside MULTI/EXEC, or for the master link, nothing blocks: the timeout
+        reply is returned at once, as Redis does.
+        """
+        if c.in_exec or c.is_master:
+            return timeout_reply
+        w = Waiter(c, c.db, list(dict.fromkeys(keys)), retry, timeout_reply)
+        for key in w.keys:
+            self.waiters.setdefault((c.db.id, key), deque()).append(w)
+        self.has_waiters = True
+        self.blocked_clients += 1
+        c.blocked = w
+        if timeout_ms > 0:
+            loop = asyncio.get_event_loop()
+            w.timer = loop.call_later(timeout_ms / 1000.0, self._timeout, w)
+        return BLOCKED
+
+    def _remove(self, w: Waiter) -> None:
+        for key in w.keys:
+            q = self.waiters.get((w.db.id, key))
+            if q is not None:
+                try:
+                    q.remove(w)
+                except ValueError:
+                    pass
+                if not q:
+                    del self.waiters[(w.db.id, key)]
+        if w.timer is not None:
+            w.timer.cancel()
+            w.timer = None
+        if w.client.blocked is w:
+            w.client.blocked = None
+            self.blocked_clients -= 1
+        self.has_waiters = bool(self.waiters)
+
+    def _finish(self, w: Waiter, reply: Any) -> None:
+        self._remove(w)
+        c = w.client
+        c.send_reply(reply)
+        c.resume()
+
+    def _timeout(self, w: Waiter) -> None:
+        w.timer = None
+        if w.client.blocked is w:
+            self._finish(w, w.timeout_reply)
+
+    def unblock(self, c: Client, error: bool = False) -> bool:
+        """CLIENT UNBLOCK: reply as on timeout, or with -UNBLOCKED."""
+        w = c.blocked
+        if w is None:
+            return False
+        reply = ReplyError("UNBLOCKED client unblocked via CLIENT UNBLOCK") if error else w.timeout_reply
+        self._finish(w, reply)
+        return True
+
+    def drop(self, c: Client) -> None:
+        """The client went away while blocked."""
+        if c.blocked is not None:
+            self._remove(c.blocked)
+
+    def signal_ready(self, db: Database, key: bytes) -> None:
+        k = (db.id, key)
+        if k in self.waiters:
+            self.ready[k] = db
+
+    def handle_ready(self) -> None:
+        """Serve waiters on every key made ready, in blocking order, until none is."""
+        while self.ready:
+            ready = self.ready
+            self.ready = {}
+            for k in ready:
+                q = self.waiters.get(k)
+                if not q:
+                    continue
+                for w in list(q):
+                    if w.client.blocked is not w:
+                        continue
+                    c = w.client
+                    saved = c.db
+                    c.db = w.db
+                    try:
+                        reply = w.retry(c)
+                    except ReplyError as e:
+                        reply = e
+                    finally:
+                        if c.db is w.db:
+                            c.db = saved
+                    if reply is None:
+                        continue
+                    self._finish(w, reply)

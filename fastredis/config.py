@@ -1,0 +1,548 @@
+"""Every configuration parameter: name, type, default, validation, CONFIG GET/SET/REWRITE.
+
+Names, defaults and value syntax follow Redis 7.2's ``config.c`` so that redis.conf
+files, ``--name value`` flags and ``CONFIG GET`` answers are interchangeable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .glob import stringmatch
+
+
+class ConfigError(Exception):
+    """A bad name or value; the text is what Redis says after ``ERR``/in the log."""
+
+
+MEMORY_UNITS = {
+    "": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000 * 1000, "mb": 1024 * 1024,
+    "g": 1000 * 1000 * 1000, "gb": 1024 * 1024 * 1024,
+}
+
+
+def parse_memory(text: str) -> int:
+    """Parse ``100mb``/``1gb``/``4096`` like Redis' memtoull."""
+    t = text.strip().lower()
+    i = len(t)
+    while i > 0 and t[i - 1].isalpha():
+        i -= 1
+    num, unit = t[:i], t[i:]
+    if unit not in MEMORY_UNITS or not num:
+        raise ConfigError("argument must be a memory value")
+    try:
+        if num.startswith("+"):
+            raise ValueError
+        value = int(num)
+    except ValueError:
+        try:
+            value = int(float(num))
+        except ValueError:
+            raise ConfigError("argument must be a memory value") from None
+    return value * MEMORY_UNITS[unit]
+
+
+@dataclass
+class Param:
+    """One parameter's declaration."""
+
+    name: str
+    kind: str  # bool, int, memory, string, enum, special
+    default: Any
+    alias: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    multi_enum: bool = False  # enum that takes several words (e.g. enable-debug-command? no)
+    immutable: bool = False
+    sensitive: bool = False
+    parse: Callable[[str], Any] | None = None
+    render: Callable[[Any], str] | None = None
+    validate: Callable[[Any], None] | None = None
+
+
+def _bool(text: str) -> bool:
+    t = text.lower()
+    if t == "yes":
+        return True
+    if t == "no":
+        return False
+    raise ConfigError("argument must be 'yes' or 'no'")
+
+
+def _parse_save(text: str) -> list[tuple[int, int]]:
+    words = text.split()
+    if not words or (len(words) == 1 and words[0] == ""):
+        return []
+    if len(words) % 2:
+        raise ConfigError("Invalid save parameters")
+    points = []
+    for i in range(0, len(words), 2):
+        try:
+            secs, changes = int(words[i]), int(words[i + 1])
+        except ValueError:
+            raise ConfigError("Invalid save parameters") from None
+        if secs < 1 or changes < 0:
+            raise ConfigError("Invalid save parameters")
+        points.append((secs, changes))
+    return points
+
+
+def _render_save(points: list[tuple[int, int]]) -> str:
+    return " ".join(f"{s} {c}" for s, c in points)
+
+
+def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
+    words = text.split()
+    if len(words) % 4:
+        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+    out = {}
+    for i in range(0, len(words), 4):
+        cls = words[i].lower()
+        if cls == "slave":
+            cls = "replica"
+        if cls not in ("normal", "replica", "pubsub"):
+            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft, secs = parse_memory(words[i + 1]), parse_memory(words[i + 2]), int(words[i + 3])
+        except (ConfigError, ValueError):
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.") from None
+        out[cls] = (hard, soft, secs)
+    return out
+
+
+def _render_obuf(v: dict[str, tuple[int, int, int]]) -> str:
+    parts = []
+    for cls in ("normal", "slave", "pubsub"):
+        hard, soft, secs = v.get("replica" if cls == "slave" else cls, (0, 0, 0))
+        parts.append(f"{cls} {hard} {soft} {secs}")
+    return " ".join(parts)
+
+
+def _parse_words(text: str) -> list[str]:
+    return text.split()
+
+
+def _render_words(v: list[str]) -> str:
+    return " ".join(v)
+
+
+def _parse_replicaof(text: str) -> tuple[str, int] | None:
+    words = text.split()
+    if len(words) == 2 and words[0].lower() == "no" and words[1].lower() == "one":
+        return None
+    if not words:
+        return None
+    if len(words) != 2:
+        raise ConfigError("wrong number of arguments")
+    try:
+        port = int(words[1])
+    except ValueError:
+        raise ConfigError("Invalid master port") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError("Invalid master port")
+    return (words[0], port)
+
+
+def _render_replicaof(v: tuple[str, int] | None) -> str:
+    return "" if v is None else f"{v[0]} {v[1]}"
+
+
+def _parse_dir(text: str) -> str:
+    return text
+
+
+def _p(name: str, kind: str, default: Any, **kw: Any) -> Param:
+    return Param(name, kind, default, **kw)
+
+
+INT64_MAX = 2**63 - 1
+LONG_MAX = INT64_MAX
+
+PARAMS: list[Param] = [
+    # networking
+    _p("bind", "special", ["127.0.0.1", "-::1"], parse=_parse_words, render=_render_words),
+    _p("bind-source-addr", "string", ""),
+    _p("port", "int", 6379, minimum=0, maximum=65535),
+    _p("tls-port", "int", 0, minimum=0, maximum=65535, immutable=True),
+    _p("unixsocket", "string", "", immutable=True),
+    _p("unixsocketperm", "int", 0, immutable=True),
+    _p("protected-mode", "bool", True),
+    _p("tcp-backlog", "int", 511, immutable=True),
+    _p("tcp-keepalive", "int", 300, minimum=0),
+    _p("timeout", "int", 0, minimum=0, maximum=INT64_MAX),
+    _p("socket-mark-id", "int", 0),
+    # general
+    _p("daemonize", "bool", False, immutable=True),
+    _p("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"), immutable=True),
+    _p("pidfile", "string", "", immutable=True),
+    _p("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning", "nothing")),
+    _p("logfile", "string", "", immutable=True),
+    _p("syslog-enabled", "bool", False, immutable=True),
+    _p("syslog-ident", "string", "redis", immutable=True),
+    _p("syslog-facility", "enum", "local0", immutable=True,
+       choices=("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7")),
+    _p("crash-log-enabled", "bool", True),
+    _p("crash-memcheck-enabled", "bool", True),
+    _p("databases", "int", 16, minimum=1, maximum=2**31 - 1, immutable=True),
+    _p("always-show-logo", "bool", False, immutable=True),
+    _p("set-proc-title", "bool", True, immutable=True),
+    _p("proc-title-template", "string", "{title} {listen-addr} {server-mode}"),
+    _p("locale-collate", "string", ""),
+    _p("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), immutable=True),
+    _p("enable-protected-configs", "enum", "no", choices=("no", "yes", "local"), immutable=True),
+    _p("enable-module-command", "enum", "no", choices=("no", "yes", "local"), immutable=True),
+    # snapshotting
+    _p("save", "special", [(3600, 1), (300, 100), (60, 10000)], parse=_parse_save, render=_render_save),
+    _p("stop-writes-on-bgsave-error", "bool", True),
+    _p("rdbcompression", "bool", True),
+    _p("rdbchecksum", "bool", True),
+    _p("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
+    _p("dbfilename", "string", "dump.rdb"),
+    _p("rdb-del-sync-files", "bool", False),
+    _p("dir", "special", "", parse=_parse_dir, render=str),
+    _p("rdb-save-incremental-fsync", "bool", True),
+    _p("rdb-key-save-delay", "int", 0),
+    _p("key-load-delay", "int", 0),
+    # replication
+    _p("replicaof", "special", None, alias="slaveof", parse=_parse_replicaof, render=_render_replicaof),
+    _p("masterauth", "string", "", sensitive=True),
+    _p("masteruser", "string", ""),
+    _p("replica-serve-stale-data", "bool", True, alias="slave-serve-stale-data"),
+    _p("replica-read-only", "bool", True, alias="slave-read-only"),
+    _p("repl-diskless-sync", "bool", True),
+    _p("repl-diskless-sync-delay", "int", 5, minimum=0),
+    _p("repl-diskless-sync-max-replicas", "int", 0, minimum=0),
+    _p("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db", "swapdb")),
+    _p("repl-ping-replica-period", "int", 10, alias="repl-ping-slave-period", minimum=1),
+    _p("repl-timeout", "int", 60, minimum=1),
+    _p("repl-disable-tcp-nodelay", "bool", False),
+    _p("repl-backlog-size", "memory", 1024 * 1024, minimum=1),
+    _p("repl-backlog-ttl", "int", 3600, minimum=0),
+    _p("replica-priority", "int", 100, alias="slave-priority", minimum=0),
+    _p("replica-announced", "bool", True),
+    _p("replica-announce-ip", "string", "", alias="slave-announce-ip"),
+    _p("replica-announce-port", "int", 0, alias="slave-announce-port", minimum=0, maximum=65535),
+    _p("min-replicas-to-write", "int", 0, alias="min-slaves-to-write", minimum=0),
+    _p("min-replicas-max-lag", "int", 10, alias="min-slaves-max-lag", minimum=0),
+    _p("replica-lazy-flush", "bool", False, alias="slave-lazy-flush"),
+    _p("replica-ignore-maxmemory", "bool", True, alias="slave-ignore-maxmemory"),
+    _p("replica-ignore-disk-write-errors", "bool", False),
+    _p("propagation-error-behavior", "enum", "ignore", choices=("ignore", "panic", "panic-on-replicas")),
+    # security
+    _p("requirepass", "string", "", sensitive=True),
+    _p("acllog-max-len", "int", 128, minimum=0),
+    _p("aclfile", "string", "", immutable=True),
+    _p("acl-pubsub-default", "enum", "resetchannels", choices=("allchannels", "resetchannels")),
+    _p("rename-command", "string", "", immutable=True),
+    # clients / memory
+    _p("maxclients", "int", 10000, minimum=1),
+    _p("maxmemory", "memory", 0, minimum=0),
+    _p("maxmemory-policy", "enum", "noeviction", choices=(
+        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
+        "allkeys-random", "noeviction")),
+    _p("maxmemory-samples", "int", 5, minimum=1, maximum=64),
+    _p("maxmemory-eviction-tenacity", "int", 10, minimum=0, maximum=100),
+    _p("maxmemory-clients", "memory", 0),
+    _p("lazyfree-lazy-eviction", "bool", False),
+    _p("lazyfree-lazy-expire", "bool", False),
+    _p("lazyfree-lazy-server-del", "bool", False),
+    _p("lazyfree-lazy-user-del", "bool", False),
+    _p("lazyfree-lazy-user-flush", "bool", False),
+    _p("io-threads", "int", 1, minimum=1, maximum=128, immutable=True),
+    _p("io-threads-do-reads", "bool", False, immutable=True),
+    _p("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
+    _p("oom-score-adj-values", "string", "0 200 800"),
+    _p("disable-thp", "bool", True, immutable=True),
+    # append only
+    _p("appendonly", "bool", False),
+    _p("appendfilename", "string", "appendonly.aof", immutable=True),
+    _p("appenddirname", "string", "appendonlydir", immutable=True),
+    _p("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
+    _p("no-appendfsync-on-rewrite", "bool", False),
+    _p("auto-aof-rewrite-percentage", "int", 100, minimum=0),
+    _p("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024, minimum=0),
+    _p("aof-load-truncated", "bool", True),
+    _p("aof-use-rdb-preamble", "bool", True),
+    _p("aof-timestamp-enabled", "bool", False),
+    _p("aof-rewrite-incremental-fsync", "bool", True),
+    # scripting, cluster
+    _p("lua-time-limit", "int", 5000, alias="busy-reply-threshold"),
+    _p("cluster-enabled", "bool", False, immutable=True),
+    _p("cluster-config-file", "string", "nodes.conf", immutable=True),
+    _p("cluster-node-timeout", "int", 15000),
+    _p("cluster-port", "int", 0, immutable=True),
+    # slow log, latency, notifications
+    _p("slowlog-log-slower-than", "int", 10000),
+    _p("slowlog-max-len", "int", 128, minimum=0),
+    _p("latency-monitor-threshold", "int", 0, minimum=0),
+    _p("latency-tracking", "bool", True),
+    _p("latency-tracking-info-percentiles", "string", "50 99 99.9"),
+    _p("notify-keyspace-events", "special", "", parse=lambda s: s, render=str),
+    # advanced
+    _p("hash-max-listpack-entries", "int", 128, alias="hash-max-ziplist-entries", minimum=0),
+    _p("hash-max-listpack-value", "int", 64, alias="hash-max-ziplist-value", minimum=0),
+    _p("list-max-listpack-size", "int", -2, alias="list-max-ziplist-size"),
+    _p("list-compress-depth", "int", 0, minimum=0),
+    _p("set-max-intset-entries", "int", 512, minimum=0),
+    _p("set-max-listpack-entries", "int", 128, minimum=0),
+    _p("set-max-listpack-value", "int", 64, minimum=0),
+    _p("zset-max-listpack-entries", "int", 128, alias="zset-max-ziplist-entries", minimum=0),
+    _p("zset-max-listpack-value", "int", 64, alias="zset-max-ziplist-value", minimum=0),
+    _p("hll-sparse-max-bytes", "memory", 3000, minimum=0),
+    _p("stream-node-max-bytes", "memory", 4096, minimum=0),
+    _p("stream-node-max-entries", "int", 100, minimum=0),
+    _p("activerehashing", "bool", True),
+    _p("client-output-buffer-limit", "special",
+       {"normal": (0, 0, 0), "replica": (256 * 1024 * 1024, 64 * 1024 * 1024, 60),
+        "pubsub": (32 * 1024 * 1024, 8 * 1024 * 1024, 60)},
+       parse=_parse_obuf, render=_render_obuf),
+    _p("client-query-buffer-limit", "memory", 1024 * 1024 * 1024, minimum=1024 * 1024),
+    _p("proto-max-bulk-len", "memory", 512 * 1024 * 1024, minimum=1024 * 1024),
+    _p("hz", "int", 10, minimum=0),
+    _p("dynamic-hz", "bool", True),
+    _p("active-expire-effort", "int", 1, minimum=1, maximum=10),
+    _p("activedefrag", "bool", False),
+    _p("jemalloc-bg-thread", "bool", True),
+    _p("lfu-log-factor", "int", 10, minimum=0),
+    _p("lfu-decay-time", "int", 1, minimum=0),
+    _p("max-new-connections-per-cycle", "int", 10, minimum=1),
+    _p("max-new-tls-connections-per-cycle", "int", 1, minimum=1),
+    _p("shutdown-timeout", "int", 10, minimum=0),
+    _p("shutdown-on-sigint", "string", "default"),
+    _p("shutdown-on-sigterm", "string", "default"),
+    _p("ignore-warnings", "string", ""),
+]
+
+BY_NAME: dict[str, Param] = {}
+for _param in PARAMS:
+    BY_NAME[_param.name] = _param
+    if _param.alias:
+        BY_NAME[_param.alias] = _param
+
+
+class Config:
+    """The live configuration: values by canonical name, plus change listeners."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        for p in PARAMS:
+            v = p.default
+            if isinstance(v, (list, dict)):
+                v = type(v)(v)
+            self.values[p.name] = v
+        self.values["dir"] = os.getcwd()
+        self.config_file: str | None = None
+        self.listeners: dict[str, list[Callable[[Any], None]]] = {}
+        self.from_file: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[BY_NAME[name].name]
+
+    def get(self, name: str) -> Any:
+        return self.values[BY_NAME[name].name]
+
+    def on_change(self, name: str, fn: Callable[[Any], None]) -> None:
+        """Call ``fn(new_value)`` whenever ``name`` is set at run time."""
+        self.listeners.setdefault(BY_NAME[name].name, []).append(fn)
+
+    @staticmethod
+    def lookup(name: str) -> Param | None:
+        return BY_NAME.get(name.lower())
+
+    def parse_value(self, p: Param, text: str) -> Any:
+        """Turn the text of a value into its typed form, or raise ConfigError."""
+        if p.kind == "bool":
+            return _bool(text)
+        if p.kind == "int":
+            try:
+                v = int(text)
+            except ValueError:
+                try:
+                    v = parse_memory(text) if text[-1:].isalpha() else int(text)
+                except (ConfigError, ValueError):
+                    raise ConfigError("argument couldn't be parsed into an integer") from None
+            self._check_range(p, v)
+            return v
+        if p.kind == "memory":
+            v = parse_memory(text)
+            self._check_range(p, v)
+            return v
+        if p.kind == "enum":
+            t = text.lower()
+            if t not in p.choices:
+                raise ConfigError("argument(s) must be one of the following: " + ", ".join(p.choices))
+            return t
+        if p.kind == "string":
+            return text
+        assert p.parse is not None
+        return p.parse(text)
+
+    @staticmethod
+    def _check_range(p: Param, v: int) -> None:
+        lo = p.minimum if p.minimum is not None else -(2**63)
+        hi = p.maximum if p.maximum is not None else 2**63 - 1
+        if not lo <= v <= hi:
+            raise ConfigError(f"argument must be between {lo} and {hi} inclusive")
+
+    def render(self, name: str) -> str:
+        """The value as CONFIG GET shows it."""
+        p = BY_NAME[name]
+        v = self.values[p.name]
+        if p.kind == "bool":
+            return "yes" if v else "no"
+        if p.render is not None:
+            return p.render(v)
+        return str(v)
+
+    def set_text(self, name: str, text: str, *, startup: bool = False) -> None:
+        """Set one parameter from text (config file, argv or CONFIG SET)."""
+        p = BY_NAME.get(name.lower())
+        if p is None:
+            raise ConfigError("Bad directive or wrong number of arguments")
+        if p.immutable and not startup:
+            raise ConfigError("can't set immutable config")
+        value = self.parse_value(p, text)
+        if p.name == "dir" and not startup:
+            try:
+                os.chdir(value)
+            except OSError as e:
+                raise ConfigError(e.strerror or str(e)) from None
+            value = os.getcwd()
+        self.values[p.name] = value
+        if not startup:
+            for fn in self.listeners.get(p.name, ()):
+                fn(value)
+
+    def matching(self, pattern: bytes) -> list[str]:
+        """Canonical names (and aliases matched by exact name) for CONFIG GET."""
+        out: list[str] = []
+        seen = set()
+        has_glob = any(c in pattern for c in b"*?[")
+        for p in PARAMS:
+            for nm in (p.name, p.alias):
+                if nm is None:
+                    continue
+                if stringmatch(pattern.lower(), nm.encode(), nocase=True):
+                    if nm == p.alias and has_glob:
+                        continue  # like Redis, aliases only appear when asked for by name
+                    if nm not in seen:
+                        seen.add(nm)
+                        out.append(nm)
+        return out
+
+    # -- files --------------------------------------------------------------
+
+    def load_text(self, text: str) -> None:
+        """Apply redis.conf-style text; raises ConfigError with the line number."""
+        from ._resp import split_args
+
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = split_args(line.encode())
+            if words is None:
+                raise ConfigError(f"Unbalanced quotes in configuration line|{lineno}|{raw}")
+            argv = [w.decode("utf-8", "surrogateescape") for w in words]
+            self.apply_directive(argv, lineno, raw)
+
+    def apply_directive(self, argv: list[str], lineno: int = 0, raw: str = "") -> None:
+        name = argv[0].lower()
+        p = BY_NAME.get(name)
+        where = f"|{lineno}|{raw}"
+        if name == "include" and len(argv) == 2:
+            with open(argv[1]) as f:
+                self.load_text(f.read())
+            return
+        if p is None:
+            raise ConfigError("Bad directive or wrong number of arguments" + where)
+        if len(argv) < 2:
+            raise ConfigError("wrong number of arguments" + where)
+        if p.name == "save":
+            if len(argv) == 2 and argv[1] == "":
+                self.values["save"] = []
+                self.from_file.add("save")
+                return
+            prev = self.values["save"] if "save" in self.from_file else []
+            try:
+                self.values["save"] = prev + _parse_save(" ".join(argv[1:]))
+            except ConfigError as e:
+                raise ConfigError(str(e) + where) from None
+            self.from_file.add("save")
+            return
+        if p.name == "client-output-buffer-limit":
+            try:
+                cur = dict(self.values[p.name])
+                cur.update(_parse_obuf(" ".join(argv[1:])))
+            except ConfigError as e:
+                raise ConfigError(str(e) + where) from None
+            self.values[p.name] = cur
+            return
+        if p.kind == "special" or p.name == "rename-command":
+            text = " ".join(argv[1:])
+        else:
+            if len(argv) != 2:
+                raise ConfigError("wrong number of arguments" + where)
+            text = argv[1]
+        try:
+            self.set_text(p.name, text, startup=True)
+        except ConfigError as e:
+            raise ConfigError(str(e) + where) from None
+        self.from_file.add(p.name)
+
+    def rewrite(self) -> None:
+        """CONFIG REWRITE: keep the file's comments, update or append changed values."""
+        if not self.config_file:
+            raise ConfigError("The server is running without a config file")
+        try:
+            with open(self.config_file) as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            lines = []
+        from ._resp import split_args
+
+        out: list[str] = []
+        done: set[str] = set()
+        for line in lines:
+            s = line.strip()
+            if s and not s.startswith("#"):
+                words = split_args(s.encode())
+                if words:
+                    p = BY_NAME.get(words[0].decode(errors="replace").lower())
+                    if p is not None:
+                        if p.name in done:
+                            continue
+                        done.add(p.name)
+                        if self._is_default(p):
+                            continue
+                        out.extend(self._directive_lines(p))
+                        continue
+            out.append(line)
+        for p in PARAMS:
+            if p.name not in done and not self._is_default(p) and p.name != "dir":
+                out.extend(self._directive_lines(p))
+        tmp = self.config_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(out) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.config_file)
+
+    def _is_default(self, p: Param) -> bool:
+        return bool(self.values[p.name] == p.default)
+
+    def _directive_lines(self, p: Param) -> list[str]:
+        v = self.values[p.name]
+        if p.name == "save":
+            if not v:
+                return ['save ""']
+            return [f"save {s} {c}" for s, c in v]
+        text = self.render(p.name)
+        if text == "" or any(ch in text for ch in ' "\'\\'):
+            if p.kind != "special" or p.name == "dir":
+                text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return [f"{p.name} {text}"]

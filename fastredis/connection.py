@@ -1,0 +1,331 @@
+"""One asyncio Protocol per client: feed bytes, run commands, write replies.
+
+The Protocol stays thin: parsing and encoding happen in the Cython core, the
+command logic in ``executor``.  Replies of one read batch are written with a
+single ``transport.write``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._resp import Parser, ReplyError, Writer
+from .blocking import BLOCKED
+from .context import REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
+from .executor import count_error, process_command
+
+if TYPE_CHECKING:
+    from .context import ServerContext
+
+MAX_CLIENTS_ERROR = b"-ERR max number of clients reached\r\n"
+
+
+class Connection(asyncio.Protocol):
+    """A client connection."""
+
+    def __init__(self, server: ServerContext, on_close: Callable[[Connection], None] | None = None) -> None:
+        self.server = server
+        self.parser = Parser()
+        self.writer = Writer()
+        self.transport: asyncio.Transport | None = None
+        self.client: Client | None = None
+        self.pending: list[list[bytes]] = []
+        self.paused_reading = False
+        self.write_paused = False
+        self.closed = False
+        self.on_close = on_close
+        self.waiting = False  # blocked or paused: input is buffered, not run
+        self.resume_handle: asyncio.TimerHandle | None = None
+
+    # -- asyncio callbacks ------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        server = self.server
+        sock = transport.get_extra_info("socket")
+        addr = laddr = ""
+        fd = -1
+        if sock is not None:
+            fd = sock.fileno()
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                try:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                except OSError:
+                    pass
+                peer = transport.get_extra_info("peername")
+                local = transport.get_extra_info("sockname")
+                addr = _fmt_addr(peer)
+                laddr = _fmt_addr(local)
+            else:
+                addr = f"{transport.get_extra_info('sockname') or ''}:0"
+                laddr = addr
+        c = Client(server, addr, laddr, fd)
+        self.client = c
+        server.stats.total_connections_received += 1
+        if len(server.clients) >= server.config["maxclients"]:
+            server.stats.rejected_connections += 1
+            transport.write(MAX_CLIENTS_ERROR)
+            transport.close()
+            self.closed = True
+            return
+        server.clients[c.id] = c
+        c.send_push = self.send_push
+        c.send_reply = self.send_reply
+        c.close = self.close
+        c.resume = self.resume
+        c.query_buffer_len = lambda: self.parser.buffered
+        c.output_buffer_len = self._output_len
+        self.parser.max_bulk_len = server.config["proto-max-bulk-len"]
+        self.parser.max_query_len = server.config["client-query-buffer-limit"]
+
+    def _output_len(self) -> int:
+        t = self.transport
+        return t.get_write_buffer_size() if t is not None else 0
+
+    def data_received(self, data: bytes) -> None:
+        c = self.client
+        if c is None or self.closed:
+            return
+        c.last_interaction = time.time()
+        stats = self.server.stats
+        stats.total_net_input_bytes += len(data)
+        stats.total_reads_processed += 1
+        parser = self.parser
+        parser.feed(data)
+        if self.waiting:
+            return
+        self.process()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._teardown()
+
+    def pause_writing(self) -> None:
+        # the peer is not reading: stop reading its requests until it catches up
+        self.write_paused = True
+        if self.transport is not None and not self.paused_reading:
+            self.paused_reading = True
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.transport is not None and self.paused_reading:
+            self.paused_reading = False
+            self.transport.resume_reading()
+
+    # -- command processing ---------------------------------------------------
+
+    def process(self) -> None:
+        """Run every complete request buffered, then flush the replies."""
+        c = self.client
+        assert c is not None
+        parser = self.parser
+        writer = self.writer
+        writer.resp = c.resp
+        server = self.server
+        while True:
+            cmds = self.pending or parser.parse()
+            self.pending = []
+            if not cmds:
+                break
+            i = 0
+            n = len(cmds)
+            while i < n:
+                argv = cmds[i]
+                i += 1
+                if server.pause_until and self._paused_for(argv):
+                    self.pending = cmds[i - 1:]
+                    break
+                reply = process_command(c, argv)
+                if reply is BLOCKED:
+                    self.waiting = True
+                    self.pending = cmds[i:]
+                    break
+                mode = c.reply_mode
+                if mode == REPLY_ON:
+                    writer.resp = c.resp
+                    writer.write(reply)
+                elif mode == REPLY_SKIP:
+                    c.reply_mode = REPLY_ON
+                elif mode == REPLY_SKIP_NEXT:
+                    c.reply_mode = REPLY_SKIP
+                if c.close_after_reply:
+                    break
+            if self.waiting or c.close_after_reply or self.pending:
+                break
+            if parser.error is not None:
+                break
+        if parser.error is not None and not self.pending and not self.waiting:
+            self._protocol_error(parser.error)
+            return
+        self.flush()
+        if c.close_after_reply:
+            self.close()
+
+    def _paused_for(self, argv: list[bytes]) -> bool:
+        """CLIENT PAUSE: hold this client until the pause ends."""
+        server = self.server
+        now = time.time()
+        if now >= server.pause_until:
+            server.pause_until = 0.0
+            return False
+        c = self.client
+        assert c is not None
+        if c.is_master or c.is_replica:
+            return False
+        if server.pause_writes_only:
+            from .commands.table import lookup
+
+            cmd = lookup(argv)
+            if cmd is None or not ({"write", "may-replicate"} & cmd.flags):
+                return False
+        self.waiting = True
+        paused = server.extras.setdefault("paused_connections", set())
+        paused.add(self)
+        loop = asyncio.get_event_loop()
+        self.resume_handle = loop.call_later(max(0.0, server.pause_until - now) + 0.001, self.resume)
+        return True
+
+    def resume(self) -> None:
+        """Continue after being blocked or paused."""
+        if self.closed:
+            return
+        if self.resume_handle is not None:
+            self.resume_handle.cancel()
+            self.resume_handle = None
+        self.waiting = False
+        self.server.extras.get("paused_connections", set()).discard(self)
+        loop = asyncio.get_event_loop()
+        loop.call_soon(self._resume_now)
+
+    def _resume_now(self) -> None:
+        if not self.closed and not self.waiting:
+            self.process()
+
+    def _protocol_error(self, message: str) -> None:
+        c = self.client
+        assert c is not None
+        if message == "query buffer limit":
+            self.server.stats.client_query_buffer_limit_disconnections += 1
+            self.server.log("warning", "Closing client that reached max query buffer length: id=%d addr=%s"
+                            % (c.id, c.addr))
+            self.flush()
+            self.close()
+            return
+        err = ReplyError("ERR " + message)
+        count_error(c, err)
+        self.server.log("verbose", "Protocol error (%s) from client: id=%d addr=%s" % (message, c.id, c.addr))
+        self.writer.write(err)
+        self.flush()
+        self.close()
+
+    # -- output ---------------------------------------------------------------
+
+    def flush(self) -> None:
+        w = self.writer
+        if len(w) and self.transport is not None and not self.closed:
+            data = w.take()
+            self.server.stats.total_net_output_bytes += len(data)
+            self.server.stats.total_writes_processed += 1
+            self.transport.write(data)
+            self._check_output_limit()
+
+    def _check_output_limit(self) -> None:
+        c = self.client
+        t = self.transport
+        if c is None or t is None:
+            return
+        size = t.get_write_buffer_size()
+        if size < 1024 * 1024:
+            return
+        cls = "pubsub" if (c.channels or c.patterns or c.shard_channels) else (
+            "replica" if c.is_replica else "normal")
+        hard, soft, secs = self.server.config["client-output-buffer-limit"].get(cls, (0, 0, 0))
+        over = hard and size >= hard
+        if not over and soft and size >= soft:
+            since = getattr(c, "obuf_soft_since", None)
+            now = time.time()
+            if since is None:
+                c.obuf_soft_since = now  # type: ignore[attr-defined]
+            elif now - since >= secs:
+                over = True
+        elif soft:
+            c.obuf_soft_since = None  # type: ignore[attr-defined]
+        if over:
+            self.server.stats.client_output_buffer_limit_disconnections += 1
+            self.server.log("warning", "Client id=%d addr=%s scheduled to be closed ASAP for overcoming of "
+                            "output buffer limits." % (c.id, c.addr))
+            t.abort()
+
+    def send_reply(self, reply: Any) -> None:
+        """Write a reply outside the request loop (unblocked client)."""
+        c = self.client
+        if c is None or self.closed:
+            return
+        if c.reply_mode == REPLY_ON:
+            self.writer.resp = c.resp
+            self.writer.write(reply)
+            self.flush()
+        elif c.reply_mode == REPLY_SKIP:
+            c.reply_mode = REPLY_ON
+
+    def send_push(self, msg: Any) -> None:
+        """Deliver an out-of-band message (pub/sub, MONITOR, invalidation)."""
+        c = self.client
+        if c is None or self.closed or c.reply_mode == REPLY_OFF:
+            return
+        w = self.writer
+        if len(w):
+            # a reply is being built for this client right now: keep order
+            w.resp = c.resp
+            w.write(msg)
+            return
+        w.resp = c.resp
+        w.write(msg)
+        self.flush()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.flush()
+            self.transport.close()
+        self._teardown()
+
+    def _teardown(self) -> None:
+        if self.closed and self.client is None:
+            return
+        self.closed = True
+        c = self.client
+        if c is not None:
+            server = self.server
+            server.clients.pop(c.id, None)
+            server.blocking.drop(c)
+            if c in server.monitors:
+                server.monitors.remove(c)
+            for db, key in c.watched:
+                s = db.watched.get(key)
+                if s is not None:
+                    s.discard(c)
+                    if not s:
+                        del db.watched[key]
+            c.watched = []
+            on_gone = server.extras.get("client_gone")
+            if on_gone is not None:
+                on_gone(c)
+            c.killed = True
+        if self.resume_handle is not None:
+            self.resume_handle.cancel()
+        if self.on_close is not None:
+            self.on_close(self)
+        self.client = None
+
+
+def _fmt_addr(a: Any) -> str:
+    if not a:
+        return ""
+    host, port = a[0], a[1]
+    if ":" in host:
+        return f"{host}:{port}" if host.startswith("[") else f"{host}:{port}"
+    return f"{host}:{port}"

@@ -1,0 +1,165 @@
+"""The state command handlers see: the server context and the client.
+
+Handlers receive a ``Client``; through ``client.server`` they reach the
+``ServerContext`` (databases, config, stats, client registry, hooks).  Neither
+class knows about sockets, listeners or replication links: the server and the
+connection layer plug their behaviour in through the hook attributes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .blocking import BlockingState
+from .config import Config
+from .db import Database
+
+
+@dataclass
+class Stats:
+    """Counters reported by INFO stats (names as Redis' fields)."""
+
+    total_connections_received: int = 0
+    total_commands_processed: int = 0
+    total_net_input_bytes: int = 0
+    total_net_output_bytes: int = 0
+    rejected_connections: int = 0
+    expired_keys: int = 0
+    expired_stale_perc: float = 0.0
+    expired_time_cap_reached_count: int = 0
+    expire_cycle_cpu_milliseconds: int = 0
+    evicted_keys: int = 0
+    evicted_clients: int = 0
+    keyspace_hits: int = 0
+    keyspace_misses: int = 0
+    pubsub_channels: int = 0
+    latest_fork_usec: int = 0
+    total_forks: int = 0
+    sync_full: int = 0
+    sync_partial_ok: int = 0
+    sync_partial_err: int = 0
+    unexpected_error_replies: int = 0
+    total_error_replies: int = 0
+    total_reads_processed: int = 0
+    total_writes_processed: int = 0
+    client_query_buffer_limit_disconnections: int = 0
+    client_output_buffer_limit_disconnections: int = 0
+    reply_buffer_shrinks: int = 0
+    reply_buffer_expands: int = 0
+    dump_payload_sanitizations: int = 0
+    errorstats: dict[str, int] = field(default_factory=dict)
+
+
+class ServerContext:
+    """Everything shared by all clients, minus the network."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.dbs = [Database(i, self) for i in range(config["databases"])]
+        self.clients: dict[int, Client] = {}
+        self.next_client_id = 1
+        self.stats = Stats()
+        self.dirty = 0
+        self.start_time = time.time()
+        self.pid = os.getpid()
+        self.run_id = os.urandom(20).hex()
+        self.monitors: list[Client] = []
+        self.blocking = BlockingState(self)
+        self.notify_flags = 0
+        self.paused_expiry = False
+        self.is_replica_of_master = False
+        self.loading = False
+        self.lastsave = int(time.time())
+        self.pause_until = 0.0
+        self.pause_writes_only = False
+        self.shutdown_asap: Callable[..., Any] | None = None
+        # hooks the server plugs in
+        self.propagate_hook: Callable[[int, list[bytes]], None] | None = None
+        self.notify_hook: Callable[[bytes, bytes, bytes, int], None] | None = None
+        self.log: Callable[[str, str], None] = lambda level, msg: None
+        self.extras: dict[str, Any] = {}
+
+    def client_id(self) -> int:
+        cid = self.next_client_id
+        self.next_client_id += 1
+        return cid
+
+    def notify(self, klass: bytes, event: bytes, key: bytes, dbid: int) -> None:
+        """Keyspace notification; a no-op until notify-keyspace-events enables it."""
+        if self.notify_hook is not None:
+            self.notify_hook(klass, event, key, dbid)
+
+    def propagate(self, dbid: int, argv: list[bytes]) -> None:
+        """Send a write to the AOF and replicas (once those are attached)."""
+        if self.propagate_hook is not None:
+            self.propagate_hook(dbid, argv)
+
+    def propagate_expired(self, dbid: int, key: bytes) -> None:
+        if self.propagate_hook is not None:
+            self.propagate_hook(dbid, [b"DEL", key])
+
+
+# client flags shown by CLIENT LIST
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+
+
+class Client:
+    """One client's state: db, protocol, auth, name, MULTI, WATCH, pub/sub."""
+
+    def __init__(self, server: ServerContext, addr: str = "", laddr: str = "", fd: int = -1) -> None:
+        self.server = server
+        self.id = server.client_id()
+        self.db: Database = server.dbs[0]
+        self.resp = 2
+        self.name: bytes | None = None
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.user = b"default"
+        self.authenticated = not server.config["requirepass"]
+        self.addr = addr
+        self.laddr = laddr
+        self.fd = fd
+        self.ctime = time.time()
+        self.last_interaction = self.ctime
+        self.last_cmd = b"NULL"
+        self.flags = ""  # extra flag letters for CLIENT LIST (M, S, ...)
+        self.reply_mode = REPLY_ON
+        self.no_evict = False
+        self.no_touch = False
+        # MULTI / WATCH
+        self.in_multi = False
+        self.in_exec = False
+        self.multi_queue: list[tuple[Any, list[bytes]]] = []
+        self.multi_error = False
+        self.dirty_cas = False
+        self.watched: list[tuple[Database, bytes]] = []
+        # pub/sub
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
+        # blocking
+        self.blocked: Any = None
+        self.monitor = False
+        self.is_master = False
+        self.is_replica = False
+        self.close_after_reply = False
+        self.propagate_argv: list[list[bytes]] | None = None
+        self.killed = False
+        # hooks set by the connection
+        self.send_push: Callable[[Any], None] = lambda msg: None
+        self.send_reply: Callable[[Any], None] = lambda reply: None
+        self.close: Callable[[], None] = lambda: None
+        self.resume: Callable[[], None] = lambda: None
+        self.query_buffer_len: Callable[[], int] = lambda: 0
+        self.output_buffer_len: Callable[[], int] = lambda: 0
+
+    @property
+    def subscriptions(self) -> int:
+        return len(self.channels) + len(self.patterns)
+
+    def select(self, dbid: int) -> None:
+        self.db = self.server.dbs[dbid]

@@ -1,0 +1,222 @@
+"""A keyspace: values, expiry times, lazy/active expiry, WATCH and readiness signals.
+
+Values are plain Python objects: ``bytes``/``bytearray`` (string), ``deque`` (list),
+``dict`` (hash), ``set`` (set), ``types.zset.ZSet`` (zset), ``types.stream.Stream``
+(stream).  The database never imports the server: the server context that owns
+it is handed in and used only through the small hook interface below.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ._resp import ReplyError
+
+if TYPE_CHECKING:
+    from .context import ServerContext
+
+WRONGTYPE = ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+
+def mstime() -> int:
+    """Wall-clock milliseconds, the unit of every expiry."""
+    return int(time.time() * 1000)
+
+
+_TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string", deque: "list", dict: "hash", set: "set"}
+
+
+def register_type(cls: type, name: str) -> None:
+    """Let a value class (zset, stream) report its Redis type name."""
+    _TYPE_NAMES[cls] = name
+
+
+def type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), "none")
+
+
+class Database:
+    """One numbered keyspace (SELECT n)."""
+
+    __slots__ = ("id", "data", "expires", "watched", "server", "_expire_scan", "avg_ttl", "expired_stale_perc")
+
+    def __init__(self, dbid: int, server: ServerContext) -> None:
+        self.id = dbid
+        self.data: dict[bytes, Any] = {}
+        self.expires: dict[bytes, int] = {}
+        self.watched: dict[bytes, set[Any]] = {}
+        self.server = server
+        self._expire_scan: list[bytes] = []
+        self.avg_ttl = 0
+        self.expired_stale_perc = 0.0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- expiry ---------------------------------------------------------------
+
+    def expire_if_needed(self, key: bytes) -> bool:
+        """Drop ``key`` when its time has passed; True when it is (logically) gone.
+
+        A replica never deletes on its own: it reports the key as missing and
+        waits for the master's DEL, like Redis.
+        """
+        when = self.expires.get(key)
+        if when is None or when > mstime():
+            return False
+        server = self.server
+        if server.is_replica_of_master:
+            return True
+        if server.paused_expiry:
+            return True
+        self.delete_expired(key)
+        return True
+
+    def delete_expired(self, key: bytes) -> None:
+        """Delete a key because it expired: stats, event, propagation as DEL."""
+        self.data.pop(key, None)
+        self.expires.pop(key, None)
+        server = self.server
+        server.stats.expired_keys += 1
+        self.signal_modified(key)
+        server.notify(b"x", b"expired", key, self.id)
+        server.propagate_expired(self.id, key)
+
+    # -- lookups ----------------------------------------------------------------
+
+    def get(self, key: bytes) -> Any:
+        """Read lookup: expiry, keyspace hit/miss stats."""
+        if key in self.expires and self.expire_if_needed(key):
+            self.server.stats.keyspace_misses += 1
+            return None
+        v = self.data.get(key)
+        if v is None:
+            self.server.stats.keyspace_misses += 1
+        else:
+            self.server.stats.keyspace_hits += 1
+        return v
+
+    def get_for_write(self, key: bytes) -> Any:
+        """Write lookup: expiry only."""
+        if key in self.expires and self.expire_if_needed(key):
+            return None
+        return self.data.get(key)
+
+    def peek(self, key: bytes) -> Any:
+        """Lookup without stats (for commands like TYPE, EXISTS)."""
+        if key in self.expires and self.expire_if_needed(key):
+            return None
+        return self.data.get(key)
+
+    def get_typed(self, key: bytes, cls: type | tuple[type, ...], write: bool = False) -> Any:
+        """Lookup that raises WRONGTYPE when the value is not a ``cls``."""
+        v = self.get_for_write(key) if write else self.get(key)
+        if v is not None and not isinstance(v, cls):
+            raise WRONGTYPE
+        return v
+
+    def exists(self, key: bytes) -> bool:
+        if key in self.expires and self.expire_if_needed(key):
+            return False
+        return key in self.data
+
+    # -- writes ---------------------------------------------------------------
+
+    def set(self, key: bytes, value: Any, keepttl: bool = False) -> None:
+        """Add or overwrite (setKey): the TTL goes unless ``keepttl``."""
+        self.data[key] = value
+        if not keepttl and key in self.expires:
+            del self.expires[key]
+
+    def add(self, key: bytes, value: Any) -> None:
+        """Store a new value under a key known to be absent."""
+        self.data[key] = value
+
+    def delete(self, key: bytes) -> bool:
+        """Remove a key; True when it existed (expired keys count as absent)."""
+        if key in self.expires:
+            if self.expire_if_needed(key):
+                return False
+            del self.expires[key]
+        return self.data.pop(key, None) is not None
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        self.expires[key] = when_ms
+
+    def get_expire(self, key: bytes) -> int | None:
+        return self.expires.get(key)
+
+    def persist(self, key: bytes) -> bool:
+        return self.expires.pop(key, None) is not None
+
+    def clear(self) -> int:
+        """Empty the keyspace (FLUSHDB); returns how many keys were removed."""
+        n = len(self.data)
+        for key in list(self.watched):
+            self.signal_modified(key)
+        self.data = {}
+        self.expires = {}
+        self._expire_scan = []
+        return n
+
+    # -- signals --------------------------------------------------------------
+
+    def signal_modified(self, key: bytes) -> None:
+        """signalModifiedKey: invalidate WATCHes on ``key``."""
+        clients = self.watched.get(key)
+        if clients:
+            for c in clients:
+                c.dirty_cas = True
+
+    def signal_ready(self, key: bytes) -> None:
+        """A key that blocked clients may wait on got data (push, add, rename...)."""
+        server = self.server
+        if server.blocking.has_waiters:
+            server.blocking.signal_ready(self, key)
+
+    def changed(self, key: bytes, event: bytes, klass: bytes, dirty: int = 1) -> None:
+        """After a write: WATCH invalidation, keyspace event, dirty counter."""
+        clients = self.watched.get(key)
+        if clients:
+            for c in clients:
+                c.dirty_cas = True
+        server = self.server
+        server.dirty += dirty
+        if server.notify_flags:
+            server.notify(klass, event, key, self.id)
+
+    # -- active expiry ----------------------------------------------------------
+
+    def active_expire(self, now_ms: int, budget: int) -> int:
+        """Look at up to ``budget`` keys with a TTL and delete the expired ones."""
+        if not self.expires:
+            return 0
+        scan = self._expire_scan
+        if not scan:
+            scan = self._expire_scan = list(self.expires)
+            scan.reverse()
+        expired = 0
+        looked = 0
+        expires = self.expires
+        ttl_sum = 0
+        ttl_n = 0
+        while scan and looked < budget:
+            key = scan.pop()
+            when = expires.get(key)
+            if when is None:
+                continue
+            looked += 1
+            if when <= now_ms:
+                self.delete_expired(key)
+                expired += 1
+            else:
+                ttl_sum += when - now_ms
+                ttl_n += 1
+        if ttl_n:
+            avg = ttl_sum // ttl_n
+            self.avg_ttl = avg if self.avg_ttl == 0 else (self.avg_ttl // 50) * 49 + avg // 50
+        if looked:
+            self.expired_stale_perc = expired / looked * 0.05 + self.expired_stale_perc * 0.95
+        return expired

@@ -1,0 +1,187 @@
+"""Run one command for one client: lookup, checks, MULTI queueing, call, stats.
+
+The connection layer, EXEC and the replication link all go through
+``process_command``, so every path sees the same checks, statistics,
+MONITOR feed and propagation.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from ._resp import QUEUED, ReplyError
+from .blocking import BLOCKED
+from .commands.table import COMMANDS, Command, unknown_subcommand, wrong_arity
+
+if TYPE_CHECKING:
+    from .context import Client
+
+NOAUTH = ReplyError("NOAUTH Authentication required.")
+READONLY = ReplyError("READONLY You can't write against a read only replica.")
+EXECABORT_FLAGS = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
+SUBSCRIBE_ALLOWED = frozenset((b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe",
+                               b"punsubscribe", b"ping", b"quit", b"reset"))
+
+_perf = time.perf_counter_ns
+
+
+def _arg_preview(argv: list[bytes]) -> str:
+    parts = []
+    for a in argv[1:]:
+        s = a.decode("utf-8", "replace")
+        parts.append("'" + s[:128] + "' ")
+        if sum(len(p) for p in parts) > 128:
+            break
+    return "".join(parts)
+
+
+def count_error(c: Client, err: ReplyError) -> None:
+    """Account an error reply in INFO errorstats."""
+    stats = c.server.stats
+    stats.total_error_replies += 1
+    code = err.message.split(b" ", 1)[0].decode("utf-8", "replace")
+    if not code or code.startswith("-"):
+        code = "ERR"
+    stats.errorstats[code] = stats.errorstats.get(code, 0) + 1
+
+
+def reject(c: Client, cmd: Command | None, err: ReplyError) -> ReplyError:
+    """A command refused before running: counts as rejected, flags MULTI as dirty."""
+    if cmd is not None:
+        cmd.rejected_calls += 1
+    count_error(c, err)
+    if c.in_multi:
+        c.multi_error = True
+    return err
+
+
+def resolve(argv: list[bytes]) -> Command | ReplyError:
+    """Find the command for argv and check its arity; an error reply when it can't run."""
+    name = argv[0]
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        cmd = COMMANDS.get(name.lower())
+        if cmd is None:
+            return ReplyError(
+                "ERR unknown command '%s', with args beginning with: %s"
+                % (name.decode("utf-8", "replace")[:128], _arg_preview(argv))
+            )
+    if cmd.subcommands:
+        if len(argv) < 2:
+            return wrong_arity(cmd.name)
+        sub = cmd.subcommands.get(argv[1].lower())
+        if sub is None:
+            return unknown_subcommand(argv, cmd.name)
+        cmd = sub
+    arity = cmd.arity
+    n = len(argv)
+    if (arity > 0 and n != arity) or n < -arity:
+        return wrong_arity(cmd.fullname)
+    return cmd
+
+
+def process_command(c: Client, argv: list[bytes]) -> Any:
+    """Everything between a parsed request and its reply value."""
+    cmd = resolve(argv)
+    if type(cmd) is ReplyError:
+        return reject(c, None, cmd)
+    assert isinstance(cmd, Command)
+    flags = cmd.flags
+    if not c.authenticated and "no-auth" not in flags:
+        return reject(c, cmd, NOAUTH)
+    if c.in_multi and cmd.name not in EXECABORT_FLAGS:
+        if "no-multi" in flags:
+            return reject(c, cmd, ReplyError("ERR Command not allowed inside a transaction"))
+        c.multi_queue.append((cmd, argv))
+        return QUEUED
+    if c.resp == 2 and (c.channels or c.patterns or c.shard_channels) and (
+        cmd.parent or cmd.name.encode() not in SUBSCRIBE_ALLOWED
+    ):
+        return reject(c, cmd, ReplyError(
+            "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+            "allowed in this context" % cmd.fullname))
+    server = c.server
+    if server.is_replica_of_master and "write" in flags and not c.is_master and server.config["replica-read-only"]:
+        return reject(c, cmd, READONLY)
+    if server.loading and "loading" not in flags:
+        return reject(c, cmd, ReplyError("LOADING Redis is loading the dataset in memory"))
+    return call(c, cmd, argv)
+
+
+def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
+    """Run the handler with stats, MONITOR feed and propagation."""
+    server = c.server
+    dirty_before = server.dirty
+    c.propagate_argv = None
+    if server.monitors and "admin" not in cmd.flags and "skip-monitor" not in cmd.flags:
+        feed_monitors(c, argv)
+    t0 = _perf()
+    try:
+        reply = cmd.handler(c, argv)  # type: ignore[misc]
+    except ReplyError as e:
+        reply = e
+    except Exception:  # a bug must never kill the server or reach the client as a traceback
+        server.log("warning", "Internal error running '%s': %s" % (cmd.fullname, traceback.format_exc()))
+        reply = ReplyError("ERR internal error while running '%s'" % cmd.fullname)
+    cmd.usec += (_perf() - t0) // 1000
+    cmd.calls += 1
+    server.stats.total_commands_processed += 1
+    c.last_cmd = cmd.fullname.encode()
+    if type(reply) is ReplyError:
+        cmd.failed_calls += 1
+        count_error(c, reply)
+    if server.dirty != dirty_before and server.propagate_hook is not None and "write" in cmd.flags:
+        alt = c.propagate_argv
+        if alt is None:
+            server.propagate(c.db.id, argv)
+        else:
+            for a in alt:
+                server.propagate(c.db.id, a)
+    if server.blocking.ready and reply is not BLOCKED:
+        server.blocking.handle_ready()
+    return reply
+
+
+def _repr_arg(a: bytes) -> str:
+    out = ['"']
+    for b in a:
+        ch = chr(b)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+def feed_monitors(c: Client, argv: list[bytes]) -> None:
+    """Send ``+<time> [db addr] "arg" ...`` to every MONITOR client."""
+    now = time.time()
+    if c.is_master:
+        who = "master"
+    elif c.fd == -2:
+        who = "lua"
+    else:
+        who = c.addr
+    line = "%d.%06d [%d %s] %s" % (int(now), int((now % 1) * 1_000_000), c.db.id, who,
+                                   " ".join(_repr_arg(a) for a in argv))
+    from ._resp import Status
+
+    msg = Status(line.encode())
+    for m in list(c.server.monitors):
+        if m is not c:
+            m.send_push(msg)

@@ -1,0 +1,257 @@
+"""The server: listeners, the client registry, the cron and shutdown.
+
+It owns the ``ServerContext`` and plugs network-level behaviour into it.
+Persistence and replication attach through ``Server.hooks`` lists so this module
+stays the top of the dependency graph.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import commands  # noqa: F401  (registers every command)
+from .config import Config
+from .connection import Connection
+from .context import ServerContext
+from .log import Logger
+from .version import REDIS_VERSION
+
+
+class Server:
+    """A running fastredis server."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.logger = Logger(config["logfile"], config["loglevel"])
+        self.ctx = ServerContext(config)
+        self.ctx.log = self.logger
+        self.ctx.shutdown_asap = self.request_shutdown
+        self.ctx.extras["server"] = self
+        self.connections: set[Connection] = set()
+        self.listeners: list[asyncio.AbstractServer] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stopped: asyncio.Future[int] | None = None
+        self.cron_handle: asyncio.TimerHandle | None = None
+        self.cronloops = 0
+        self.exit_code = 0
+        # extension points for persistence / replication
+        self.cron_hooks: list[Callable[[], None]] = []
+        self.shutdown_hooks: list[Callable[[dict[str, Any]], bool]] = []
+        self.startup_hooks: list[Callable[[], None]] = []
+        config.on_change("loglevel", self.logger.set_level)
+        config.on_change("proto-max-bulk-len", self._limits_changed)
+        config.on_change("client-query-buffer-limit", self._limits_changed)
+        config.on_change("port", lambda v: self._rebind())
+        config.on_change("bind", lambda v: self._rebind())
+
+    # -- start-up -------------------------------------------------------------
+
+    def log(self, level: str, msg: str) -> None:
+        self.logger(level, msg)
+
+    def _limits_changed(self, _value: Any) -> None:
+        for conn in self.connections:
+            conn.parser.max_bulk_len = self.config["proto-max-bulk-len"]
+            conn.parser.max_query_len = self.config["client-query-buffer-limit"]
+
+    def _factory(self) -> Connection:
+        conn = Connection(self.ctx, self.connections.discard)
+        self.connections.add(conn)
+        return conn
+
+    async def _listen(self) -> None:
+        port = self.config["port"]
+        if port == 0:
+            return
+        binds = self.config["bind"] or ["*", "-::*"]
+        loop = asyncio.get_running_loop()
+        errors = []
+        for addr in binds:
+            optional = addr.startswith("-")
+            host = addr[1:] if optional else addr
+            if host == "*":
+                host = "0.0.0.0"
+            elif host == "::*":
+                host = "::"
+            try:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                srv = await loop.create_server(self._factory, host=host, port=port, family=family,
+                                               backlog=self.config["tcp-backlog"], reuse_address=True)
+                self.listeners.append(srv)
+            except OSError as e:
+                if optional and e.errno in (97, 99, 22):  # EAFNOSUPPORT, EADDRNOTAVAIL, EINVAL
+                    continue
+                errors.append(f"Warning: Could not create server TCP listening socket {host}:{port}: "
+                              f"{e.strerror}")
+                if not optional:
+                    for line in errors:
+                        self.log("warning", line)
+                    self.log("warning", "Failed listening on port %d (tcp), aborting." % port)
+                    raise SystemExit(1) from None
+        unixsocket = self.config["unixsocket"]
+        if unixsocket:
+            try:
+                os.unlink(unixsocket)
+            except FileNotFoundError:
+                pass
+            srv = await loop.create_unix_server(self._factory, path=unixsocket)
+            if self.config["unixsocketperm"]:
+                os.chmod(unixsocket, int(str(self.config["unixsocketperm"]), 8))
+            self.listeners.append(srv)
+
+    def _rebind(self) -> None:
+        """CONFIG SET port/bind: listen on the new address, close the old listeners."""
+        async def rebind() -> None:
+            old = self.listeners
+            self.listeners = []
+            for srv in old:
+                srv.close()
+            await self._listen()
+
+        if self.loop is not None:
+            self.loop.create_task(rebind())
+
+    async def serve(self) -> int:
+        self.loop = asyncio.get_running_loop()
+        self.stopped = self.loop.create_future()
+        cfg = self.config
+        self.log("notice", "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+        self.log("notice", "Redis version=%s, bits=64, commit=00000000, modified=0, pid=%d, just started"
+                 % (REDIS_VERSION, os.getpid()))
+        if cfg.config_file:
+            self.log("notice", "Configuration loaded")
+        else:
+            self.log("warning", "Warning: no config file specified, using the default config. In order to "
+                     "specify a config file use fastredis-server /path/to/redis.conf")
+        self.log("notice", "Running mode=standalone, port=%d." % cfg["port"])
+        await self._listen()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self._on_signal, sig)
+        self.log("notice", "Server initialized")
+        for hook in self.startup_hooks:
+            hook()
+        self.log("notice", "Ready to accept connections tcp")
+        self._schedule_cron()
+        code = await self.stopped
+        return code
+
+    # -- cron -------------------------------------------------------------------
+
+    def _schedule_cron(self) -> None:
+        hz = max(1, min(500, self.config["hz"] or 10))
+        assert self.loop is not None
+        self.cron_handle = self.loop.call_later(1.0 / hz, self._cron)
+
+    def _cron(self) -> None:
+        try:
+            self.cronloops += 1
+            self._active_expire()
+            if self.cronloops % max(1, self.config["hz"]) == 0:
+                self._client_timeouts()
+            for hook in self.cron_hooks:
+                hook()
+        except Exception as e:  # the cron must never stop
+            self.log("warning", "cron error: %r" % (e,))
+        if self.stopped is not None and not self.stopped.done():
+            self._schedule_cron()
+
+    def _active_expire(self) -> None:
+        """Sample keys with a TTL in every db, bounded to ~25% of a cron tick."""
+        ctx = self.ctx
+        if ctx.is_replica_of_master:
+            return
+        hz = max(1, self.config["hz"])
+        effort = self.config["active-expire-effort"]
+        deadline = time.perf_counter() + (0.25 + 0.02 * (effort - 1)) / hz
+        t0 = time.perf_counter()
+        from .db import mstime
+
+        now = mstime()
+        per_loop = 20 + 5 * (effort - 1)
+        for db in ctx.dbs:
+            if not db.expires:
+                continue
+            while True:
+                expired = db.active_expire(now, per_loop)
+                # keep going while more than 10% of the sample was stale, like Redis
+                if expired * 10 <= per_loop:
+                    break
+                if time.perf_counter() > deadline:
+                    ctx.stats.expired_time_cap_reached_count += 1
+                    break
+            if time.perf_counter() > deadline:
+                break
+        ctx.stats.expire_cycle_cpu_milliseconds += int((time.perf_counter() - t0) * 1000)
+        if ctx.blocking.ready:
+            ctx.blocking.handle_ready()
+
+    def _client_timeouts(self) -> None:
+        timeout = self.config["timeout"]
+        if not timeout:
+            return
+        now = time.time()
+        for conn in list(self.connections):
+            c = conn.client
+            if c is None or c.is_master or c.is_replica or c.blocked is not None:
+                continue
+            if c.channels or c.patterns or c.shard_channels:
+                continue
+            if now - c.last_interaction > timeout:
+                self.log("verbose", "Closing idle client")
+                conn.close()
+
+    # -- shutdown -------------------------------------------------------------
+
+    def _on_signal(self, sig: int) -> None:
+        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+        self.log("warning", "Received %s scheduling shutdown..." % name)
+        self.request_shutdown({})
+
+    def request_shutdown(self, opts: dict[str, Any]) -> bool:
+        """Run the shutdown hooks (save, AOF flush); False when one refuses."""
+        self.log("warning", "User requested shutdown...")
+        for hook in self.shutdown_hooks:
+            if not hook(opts) and not opts.get("force"):
+                self.log("warning", "Errors trying to shut down the server. Check the logs for more information.")
+                return False
+        assert self.loop is not None
+        self.loop.call_soon(self._stop)
+        return True
+
+    def _stop(self) -> None:
+        for srv in self.listeners:
+            srv.close()
+        for conn in list(self.connections):
+            conn.close()
+        unixsocket = self.config["unixsocket"]
+        if unixsocket:
+            try:
+                os.unlink(unixsocket)
+            except OSError:
+                pass
+        pidfile = self.config["pidfile"]
+        if pidfile:
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+        self.log("warning", "Redis is now ready to exit, bye bye...")
+        if self.stopped is not None and not self.stopped.done():
+            self.stopped.set_result(self.exit_code)
+
+
+def run(config: Config) -> int:
+    """Run a server until it shuts down; returns the process exit code."""
+    import uvloop
+
+    server = Server(config)
+    if config["pidfile"]:
+        with open(config["pidfile"], "w") as f:
+            f.write(f"{os.getpid()}\n")
+    return uvloop.run(server.serve())

@@ -1,0 +1,173 @@
+"""Test fixtures: start the real fastredis server (and a real redis-server) on free ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 15.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                data = s.recv(64)
+                if data.startswith((b"+PONG", b"-NOAUTH", b"-LOADING")):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+class ServerProcess:
+    """A server subprocess on a free loopback port, with its own working directory."""
+
+    def __init__(self, args: list[str] | None = None, cmd: list[str] | None = None,
+                 cwd: str | None = None, port: int | None = None, wait: bool = True) -> None:
+        self.port = port or free_port()
+        self.dir = cwd or tempfile.mkdtemp(prefix="fastredis-test-")
+        self.logfile = os.path.join(self.dir, "server.log")
+        base = cmd or [sys.executable, "-m", "fastredis"]
+        full = base + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.dir] + (args or [])
+        self.log = open(self.logfile, "ab")
+        self.proc = subprocess.Popen(full, cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            wait_for_port(self.port, self.proc)
+
+    def client(self, **kw) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, **kw)
+
+    def raw(self, timeout: float = 5.0) -> socket.socket:
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        return s
+
+    def log_text(self) -> str:
+        with open(self.logfile, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = 15) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+        return self.proc.returncode
+
+
+def recv_until(s: socket.socket, n_or_suffix, timeout: float = 5.0) -> bytes:
+    """Read from a raw socket until ``n`` bytes or the given suffix arrive."""
+    s.settimeout(timeout)
+    buf = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if isinstance(n_or_suffix, int) and len(buf) >= n_or_suffix:
+            break
+        if isinstance(n_or_suffix, bytes) and buf.endswith(n_or_suffix):
+            break
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def raw_command(port: int, payload: bytes, expect: int | bytes | None = None, timeout: float = 2.0) -> bytes:
+    """Send raw bytes on a fresh connection and return what comes back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        if expect is None:
+            s.settimeout(timeout)
+            buf = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            except socket.timeout:
+                pass
+            return buf
+        return recv_until(s, expect, timeout)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerProcess]:
+    """One fastredis server shared by a test session (tests flush what they use)."""
+    srv = ServerProcess()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def r(server: ServerProcess) -> Iterator[redis.Redis]:
+    """A RESP2 redis-py client on a flushed server."""
+    c = server.client()
+    c.flushall()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def r3(server: ServerProcess) -> Iterator[redis.Redis]:
+    """A RESP3 redis-py client (opens with HELLO 3) on a flushed server."""
+    c = server.client(protocol=3)
+    c.flushall()
+    yield c
+    c.close()
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+@pytest.fixture(scope="session")
+def real_redis() -> Iterator[ServerProcess]:
+    """A real redis-server for differential tests (installed by the test command)."""
+    if REDIS_SERVER is None:
+        pytest.fail("redis-server is not installed: the test command installs it (apt-get install redis-server)")
+    srv = ServerProcess(cmd=[REDIS_SERVER], args=["--appendonly", "no"])
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def rr(real_redis: ServerProcess) -> Iterator[redis.Redis]:
+    c = real_redis.client()
+    c.flushall()
+    yield c
+    c.close()
+
+
+def make_pair(real_redis: ServerProcess, server: ServerProcess):
+    return real_redis.client(), server.client()
