@@ -151,6 +151,15 @@ def _render_replicaof(v: tuple[str, int] | None) -> str:
     return "" if v is None else f"{v[0]} {v[1]}"
 
 
+def _parse_notify(text: str) -> str:
+    from .pubsub import flags_to_string, parse_flags
+
+    flags = parse_flags(text)
+    if flags is None:
+        raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    return flags_to_string(flags)
+
+
 def _parse_dir(text: str) -> str:
     return text
 
@@ -281,7 +290,7 @@ PARAMS: list[Param] = [
     _p("latency-monitor-threshold", "int", 0, minimum=0),
     _p("latency-tracking", "bool", True),
     _p("latency-tracking-info-percentiles", "string", "50 99 99.9"),
-    _p("notify-keyspace-events", "special", "", parse=lambda s: s, render=str),
+    _p("notify-keyspace-events", "special", "", parse=_parse_notify, render=str),
     # advanced
     _p("hash-max-listpack-entries", "int", 128, alias="hash-max-ziplist-entries", minimum=0),
     _p("hash-max-listpack-value", "int", 64, alias="hash-max-ziplist-value", minimum=0),

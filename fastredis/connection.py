@@ -302,6 +302,7 @@ class Connection(asyncio.Protocol):
             server = self.server
             server.clients.pop(c.id, None)
             server.blocking.drop(c)
+            server.pubsub.drop(c)
             if c in server.monitors:
                 server.monitors.remove(c)
             for db, key in c.watched:

@@ -17,6 +17,7 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .pubsub import PubSub, attach_notifications
 
 
 @dataclass
@@ -82,6 +83,8 @@ class ServerContext:
         self.notify_hook: Callable[[bytes, bytes, bytes, int], None] | None = None
         self.log: Callable[[str, str], None] = lambda level, msg: None
         self.extras: dict[str, Any] = {}
+        self.pubsub = PubSub()
+        attach_notifications(self)
 
     def client_id(self) -> int:
         cid = self.next_client_id

@@ -58,6 +58,8 @@ class ServerProcess:
             wait_for_port(self.port, self.proc)
 
     def client(self, **kw) -> redis.Redis:
+        """A redis-py client; RESP2 unless ``protocol=3`` is passed (redis-py 8 defaults to 3)."""
+        kw.setdefault("protocol", 2)
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, **kw)
 
     def raw(self, timeout: float = 5.0) -> socket.socket:

@@ -143,13 +143,7 @@ def reset_client(c: Client) -> None:
 
     discard_transaction(c)
     unwatch_all(c)
-    hook = c.server.extras.get("pubsub_reset")
-    if hook is not None:
-        hook(c)
-    else:
-        c.channels.clear()
-        c.patterns.clear()
-        c.shard_channels.clear()
+    c.server.pubsub.drop(c)
     if c in c.server.monitors:
         c.server.monitors.remove(c)
     c.monitor = False

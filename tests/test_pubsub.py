@@ -1,0 +1,195 @@
+"""Pub/sub and keyspace notifications: RESP2 arrays, RESP3 pushes, exact bytes vs real Redis."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import redis
+
+from conftest import recv_until
+
+
+def _raw(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def _exchange(port: int, script: list[tuple[bytes, bytes | int]]) -> list[bytes]:
+    """Send each payload on one connection, read until the expected suffix/size."""
+    out = []
+    with _raw(port) as s:
+        for payload, expect in script:
+            s.sendall(payload)
+            out.append(recv_until(s, expect, 3))
+    return out
+
+
+def test_subscribe_publish_resp2_bytes(server, real_redis):
+    for port in (server.port, real_redis.port):
+        sub = _raw(port)
+        sub.sendall(b"SUBSCRIBE a b\r\n")
+        got = recv_until(sub, b"$1\r\nb\r\n:2\r\n")
+        assert got == b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
+        pub = redis.Redis(port=port)
+        assert pub.publish("a", "hello") == 1
+        assert recv_until(sub, b"hello\r\n") == b"*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhello\r\n"
+        # RESP2 subscribed mode refuses other commands
+        sub.sendall(b"ECHO x\r\n")
+        err = recv_until(sub, b"\r\n")
+        assert err == (b"-ERR Can't execute 'echo': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                       b"RESET are allowed in this context\r\n")
+        sub.sendall(b"PING\r\n")
+        assert recv_until(sub, b"\r\n\r\n") == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+        sub.sendall(b"UNSUBSCRIBE\r\n")
+        got = recv_until(sub, b":0\r\n")
+        # the order of an unsubscribe-all is unspecified (Redis walks a hash table)
+        assert got in (
+            b"*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n",
+            b"*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n",
+        )
+        sub.sendall(b"UNSUBSCRIBE\r\n")
+        assert recv_until(sub, b":0\r\n") == b"*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"
+        sub.close()
+        pub.close()
+
+
+def test_psubscribe_pmessage(server, real_redis):
+    for port in (server.port, real_redis.port):
+        sub = _raw(port)
+        sub.sendall(b"PSUBSCRIBE news.* h?llo\r\n")
+        recv_until(sub, b":2\r\n")
+        pub = redis.Redis(port=port)
+        assert pub.publish("news.tech", "x") == 1
+        assert recv_until(sub, b"$1\r\nx\r\n") == (
+            b"*4\r\n$8\r\npmessage\r\n$6\r\nnews.*\r\n$9\r\nnews.tech\r\n$1\r\nx\r\n")
+        assert pub.publish("other", "y") == 0
+        assert pub.execute_command("PUBSUB", "NUMPAT") == 2
+        sub.sendall(b"PUNSUBSCRIBE news.*\r\n")
+        assert recv_until(sub, b":1\r\n") == b"*3\r\n$12\r\npunsubscribe\r\n$6\r\nnews.*\r\n:1\r\n"
+        sub.close()
+        pub.close()
+
+
+def test_resp3_push_and_commands_allowed(server):
+    s = _raw(server.port)
+    s.sendall(b"HELLO 3\r\n")
+    recv_until(s, b"modules\r\n*0\r\n")
+    s.sendall(b"SUBSCRIBE ch\r\n")
+    assert recv_until(s, b":1\r\n") == b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    # RESP3 clients may run normal commands while subscribed
+    s.sendall(b"ECHO v\r\nPING\r\n")
+    assert recv_until(s, b"+PONG\r\n") == b"$1\r\nv\r\n+PONG\r\n"
+    redis.Redis(port=server.port).publish("ch", "m")
+    assert recv_until(s, b"$1\r\nm\r\n") == b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n"
+    s.close()
+
+
+def test_pubsub_introspection(r, server):
+    p = server.client().pubsub()
+    p.subscribe("c1", "c2")
+    p.psubscribe("p*")
+    for _ in range(3):
+        p.get_message(timeout=1)
+    assert sorted(r.pubsub_channels("c?")) == [b"c1", b"c2"]
+    assert r.pubsub_channels("c1") == [b"c1"]
+    assert r.pubsub_numsub("c1", "nope") == [(b"c1", 1), (b"nope", 0)]
+    assert r.pubsub_numpat() == 1
+    p.close()
+    deadline = time.time() + 3
+    while r.pubsub_channels("c?") and time.time() < deadline:
+        time.sleep(0.05)
+    assert r.pubsub_channels("c?") == []
+    assert r.pubsub_numpat() == 0
+
+
+def test_publish_count_includes_patterns(r, server):
+    p = server.client().pubsub()
+    p.subscribe("x")
+    p.psubscribe("*")
+    p.get_message(timeout=1)
+    p.get_message(timeout=1)
+    assert r.publish("x", "1") == 2
+    p.close()
+
+
+def test_sharded_pubsub(server):
+    s = _raw(server.port)
+    s.sendall(b"SSUBSCRIBE sh\r\n")
+    assert recv_until(s, b":1\r\n") == b"*3\r\n$10\r\nssubscribe\r\n$2\r\nsh\r\n:1\r\n"
+    r = redis.Redis(port=server.port)
+    assert r.execute_command("SPUBLISH", "sh", "hi") == 1
+    assert recv_until(s, b"hi\r\n") == b"*3\r\n$8\r\nsmessage\r\n$2\r\nsh\r\n$2\r\nhi\r\n"
+    assert r.execute_command("PUBSUB", "SHARDCHANNELS") == [b"sh"]
+    from conftest import raw_command
+
+    assert raw_command(server.port, b"PUBSUB SHARDNUMSUB sh nope\r\n", b":0\r\n") == (
+        b"*4\r\n$2\r\nsh\r\n:1\r\n$4\r\nnope\r\n:0\r\n")
+    s.close()
+
+
+def test_reset_leaves_subscriptions(server):
+    s = _raw(server.port)
+    s.sendall(b"SUBSCRIBE a\r\n")
+    recv_until(s, b":1\r\n")
+    s.sendall(b"RESET\r\n")
+    assert recv_until(s, b"+RESET\r\n").endswith(b"+RESET\r\n")
+    s.sendall(b"GET nothing\r\n")
+    assert recv_until(s, b"\r\n") == b"$-1\r\n"
+    s.close()
+
+
+@pytest.fixture
+def notify(r):
+    r.config_set("notify-keyspace-events", "")
+    yield r
+    r.config_set("notify-keyspace-events", "")
+
+
+def test_keyspace_notifications(notify, server):
+    r = notify
+    r.config_set("notify-keyspace-events", "KEA")
+    assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": "AKE"}
+    p = server.client().pubsub()
+    p.psubscribe("__key*__:*")
+    p.get_message(timeout=1)
+    r.set("foo", "bar")
+    r.delete("foo")
+    msgs = []
+    deadline = time.time() + 3
+    while len(msgs) < 4 and time.time() < deadline:
+        m = p.get_message(timeout=0.5)
+        if m and m["type"] == "pmessage":
+            msgs.append((m["channel"], m["data"]))
+    assert msgs == [
+        (b"__keyspace@0__:foo", b"set"),
+        (b"__keyevent@0__:set", b"foo"),
+        (b"__keyspace@0__:foo", b"del"),
+        (b"__keyevent@0__:del", b"foo"),
+    ]
+    p.close()
+
+
+def test_keyspace_class_filter_and_expired(notify, server):
+    r = notify
+    r.config_set("notify-keyspace-events", "Ex")
+    assert r.config_get("notify-keyspace-events")["notify-keyspace-events"] == "xE"
+    p = server.client().pubsub()
+    p.subscribe("__keyevent@0__:expired")
+    p.get_message(timeout=1)
+    r.set("gone", "1", px=50)
+    r.set("other", "1")  # string class not enabled: no event
+    m = None
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        m = p.get_message(timeout=0.5)
+        if m and m["type"] == "message":
+            break
+    assert m is not None and m["data"] == b"gone"
+    p.close()
+
+
+def test_invalid_notify_flags(notify):
+    with pytest.raises(redis.ResponseError) as e:
+        notify.config_set("notify-keyspace-events", "KQ")
+    assert "Invalid event class character" in str(e.value)
