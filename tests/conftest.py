@@ -97,7 +97,7 @@ def recv_until(s: socket.socket, n_or_suffix, timeout: float = 5.0) -> bytes:
             break
         try:
             chunk = s.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             break
         if not chunk:
             break
@@ -118,7 +118,7 @@ def raw_command(port: int, payload: bytes, expect: int | bytes | None = None, ti
                     if not chunk:
                         break
                     buf += chunk
-            except socket.timeout:
+            except TimeoutError:
                 pass
             return buf
         return recv_until(s, expect, timeout)
@@ -173,3 +173,56 @@ def rr(real_redis: ServerProcess) -> Iterator[redis.Redis]:
 
 def make_pair(real_redis: ServerProcess, server: ServerProcess):
     return real_redis.client(), server.client()
+
+
+class RawClient:
+    """Sends one command at a time and returns the exact reply bytes (framed with hiredis)."""
+
+    def __init__(self, port: int, resp: int = 2, timeout: float = 5.0) -> None:
+        import hiredis
+
+        self._hiredis = hiredis
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if resp == 3:
+            self.call("HELLO", "3")
+
+    def call(self, *args) -> bytes:
+        parts = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(parts))
+        return self.read_reply()
+
+    def read_reply(self) -> bytes:
+        reader = self._hiredis.Reader(notEnoughData=Ellipsis)
+        raw = b""
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            raw += chunk
+            reader.feed(chunk)
+            if reader.gets() is not Ellipsis:
+                return raw
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def diff_replies(real_port: int, our_port: int, commands: list[tuple], resp: int = 2) -> None:
+    """Run each command on real Redis and fastredis (fresh db 9) and assert identical reply bytes."""
+    a, b = RawClient(real_port, resp), RawClient(our_port, resp)
+    try:
+        for cl in (a, b):
+            cl.call("SELECT", "9")
+            cl.call("FLUSHDB")
+        for cmd in commands:
+            ra, rb = a.call(*cmd), b.call(*cmd)
+            assert rb == ra, f"{cmd!r}: fastredis {rb!r} != redis {ra!r}"
+    finally:
+        a.close()
+        b.close()

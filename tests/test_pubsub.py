@@ -7,7 +7,6 @@ import time
 
 import pytest
 import redis
-
 from conftest import recv_until
 
 

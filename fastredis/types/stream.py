@@ -119,7 +119,7 @@ class ConsumerGroup:
 class Stream:
     """A Redis stream."""
 
-    __slots__ = ("entries", "last_id", "max_deleted_entry_id", "entries_added", "groups")
+    __slots__ = ("entries", "last_id", "max_deleted_entry_id", "entries_added", "groups", "nodes")
 
     def __init__(self) -> None:
         self.entries: SortedDict = SortedDict()  # StreamID -> list[bytes] (flat field/value)
@@ -127,6 +127,10 @@ class Stream:
         self.max_deleted_entry_id: StreamID = ZERO_ID
         self.entries_added = 0
         self.groups: dict[bytes, ConsumerGroup] = {}
+        # Redis' macro-node layout ([first_id, total, live, bytes] per listpack node), kept by the
+        # stream commands so approximate (~) trimming removes the same whole nodes Redis would;
+        # None means unknown (rebuilt on demand).
+        self.nodes: list[list] | None = None
 
     # A stream key exists even with no entries (XADD then XDEL, XGROUP CREATE MKSTREAM),
     # so truthiness must not depend on the entry count.
