@@ -139,7 +139,8 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
         else:
             for a in alt:
                 server.propagate(c.db.id, a)
-    if server.blocking.ready and reply is not BLOCKED:
+    if server.blocking.ready and reply is not BLOCKED and not c.in_exec:
+        # inside EXEC, keys made ready are served once the whole transaction ran
         server.blocking.handle_ready()
     return reply
 
