@@ -12,6 +12,7 @@ cdef class Parser:
     cdef public long long max_query_len
     cdef public long long max_mbulk_len
     cdef public int inline_allowed
+    cdef public int auth_required
 
     cdef int _reserve(self, Py_ssize_t extra) except -1
     cdef inline void _shrink(self)

@@ -33,6 +33,7 @@ class Parser:
     max_query_len: int
     max_mbulk_len: int
     inline_allowed: int
+    auth_required: int
     @property
     def buffered(self) -> int: ...
     @property

@@ -13,7 +13,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from libc.string cimport memcpy, memmove, memchr
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdio cimport snprintf
-from libc.math cimport isinf, isnan, floor, fabs
+from libc.math cimport isinf, isnan, fabs, copysign
 
 cdef extern from "Python.h":
     Py_ssize_t PyList_GET_SIZE(object)
@@ -181,10 +181,17 @@ cdef inline int is_space(unsigned char c) noexcept:
 
 
 def split_args(line):
-    """Split a line the way Redis' sdssplitargs does; None on unbalanced quotes."""
+    """Split a line the way Redis' sdssplitargs does; None on unbalanced quotes.
+
+    Blanks between arguments are C ``isspace``; an unquoted argument ends only at
+    space, tab, CR or LF (so ``\v`` and ``\f`` stay in it); the string ends at a NUL.
+    """
     cdef bytes data = bytes(line)
     cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    cdef const unsigned char *nul = <const unsigned char *>memchr(p, 0, n)
+    if nul != NULL:
+        n = nul - p
     cdef Py_ssize_t i = 0
     cdef int inq, insq, done
     cdef unsigned char c
@@ -244,7 +251,7 @@ def split_args(line):
                     done = 1
                     break
                 c = p[i]
-                if is_space(c):
+                if c == b' ' or c == b'\n' or c == b'\r' or c == b'\t':
                     done = 1
                 elif c == b'"':
                     inq = 1
@@ -260,6 +267,20 @@ def split_args(line):
 # ---------------------------------------------------------------------------
 # Parser
 # ---------------------------------------------------------------------------
+
+cdef inline char *find_c(char *p, Py_ssize_t n, char c) noexcept:
+    """``strchr`` on Redis' NUL-terminated query buffer: a NUL byte before ``c`` hides it.
+
+    Redis looks for the end of inline lines and ``*``/``$`` headers with strchr,
+    so a NUL in such a line makes it wait for more input (and eventually fail
+    with a "too big" error).  Bulk payloads are read by length and may hold NULs.
+    """
+    cdef char *hit = <char *>memchr(p, c, n)
+    if hit == NULL:
+        return NULL
+    if memchr(p, 0, hit - p) != NULL:
+        return NULL
+    return hit
 
 cdef class Parser:
     """Incremental request parser for one connection.
@@ -285,6 +306,7 @@ cdef class Parser:
         self.max_query_len = 1024 * 1024 * 1024
         self.max_mbulk_len = INT_MAX
         self.inline_allowed = 1
+        self.auth_required = 0
 
     def __dealloc__(self):
         if self.buf != NULL:
@@ -350,7 +372,12 @@ cdef class Parser:
                 self.cap = INITIAL_BUF
 
     cpdef list parse(self):
-        """Return every complete command in the buffer."""
+        """Return every complete command in the buffer.
+
+        While ``auth_required`` is set at most one command is returned, so the
+        caller can run AUTH before the next request is checked against the
+        unauthenticated limits (as Redis, which parses and runs one at a time).
+        """
         cdef list out = []
         cdef object cmd
         if self.error is not None:
@@ -370,17 +397,17 @@ cdef class Parser:
             self.reqtype = 0
             if cmd is not False:
                 out.append(cmd)
+                if self.auth_required:
+                    break
             if self.error is not None:
                 break
-        if self.error is None and self.end - self.start > self.max_query_len:
-            self.error = "query buffer limit"
         self._shrink()
         return out
 
     cdef object _parse_inline(self):
         cdef char *p = self.buf + self.start
         cdef Py_ssize_t n = self.end - self.start
-        cdef char *nl = <char *>memchr(p, b'\n', n)
+        cdef char *nl = find_c(p, n, b'\n')
         cdef Py_ssize_t linelen
         cdef object args
         if nl == NULL:
@@ -408,7 +435,7 @@ cdef class Parser:
         if self.multibulklen == 0:
             p = self.buf + self.start
             avail = self.end - self.start
-            cr = <char *>memchr(p, b'\r', avail)
+            cr = find_c(p, avail, b'\r')
             if cr == NULL:
                 if avail > PROTO_INLINE_MAX_SIZE:
                     self.error = "Protocol error: too big mbulk count string"
@@ -418,6 +445,9 @@ cdef class Parser:
                 return None
             if not parse_ll(p + 1, cr - (p + 1), &ll) or ll > self.max_mbulk_len:
                 self.error = "Protocol error: invalid multibulk length"
+                return None
+            if ll > 10 and self.auth_required:
+                self.error = "Protocol error: unauthenticated multibulk length"
                 return None
             self.start += (cr - p) + 2
             if ll <= 0:
@@ -432,7 +462,7 @@ cdef class Parser:
                 avail = self.end - self.start
                 if avail <= 0:
                     return None
-                cr = <char *>memchr(p, b'\r', avail)
+                cr = find_c(p, avail, b'\r')
                 if cr == NULL:
                     if avail > PROTO_INLINE_MAX_SIZE:
                         self.error = "Protocol error: too big bulk count string"
@@ -445,11 +475,15 @@ cdef class Parser:
                 if not parse_ll(p + 1, cr - (p + 1), &ll) or ll < 0 or ll > self.max_bulk_len:
                     self.error = "Protocol error: invalid bulk length"
                     return None
+                if ll > 16384 and self.auth_required:
+                    self.error = "Protocol error: unauthenticated bulk length"
+                    return None
                 self.start += (cr - p) + 2
                 self.bulklen = ll
                 if ll >= PROTO_MBULK_BIG_ARG:
-                    # make room for the whole argument at once
-                    self._reserve(ll + 2)
+                    # make room for the argument at once (up to 16 MB: a bare header
+                    # must not make us allocate proto-max-bulk-len bytes)
+                    self._reserve(min(ll + 2, 16 * 1024 * 1024))
             avail = self.end - self.start
             if avail < self.bulklen + 2:
                 return None
@@ -465,26 +499,72 @@ cdef class Parser:
 # Double formatting (Redis 7.2 d2string: shortest round-trip representation)
 # ---------------------------------------------------------------------------
 
+cdef bytes _emit_digits(str digits, int K, bint neg):
+    """Lay out ``digits * 10**K`` like fpconv's emit_digits (Redis 7.2 util.c/fpconv_dtoa.c).
+
+    Plain integers up to 7 trailing zeros, plain decimals when the exponent is
+    small, otherwise ``d.ddde[+-]X`` with the exponent not zero-padded (``1e+20``,
+    ``1.5e-7``).
+    """
+    cdef int ndigits = len(digits)
+    cdef int exp = K + ndigits - 1
+    cdef int offset
+    cdef str out
+    if exp < 0:
+        exp = -exp
+    if K >= 0 and exp < ndigits + 7:
+        out = digits + "0" * K
+    elif K < 0 and (K > -7 or exp < 4):
+        offset = ndigits + K
+        if offset <= 0:
+            out = "0." + "0" * (-offset) + digits
+        else:
+            out = digits[:offset] + "." + digits[offset:]
+    else:
+        if ndigits > 18 - neg:
+            ndigits = 18 - neg
+        out = digits[0]
+        if ndigits > 1:
+            out += "." + digits[1:ndigits]
+        out += ("e-" if K + ndigits - 1 < 0 else "e+") + str(exp)
+    if neg:
+        out = "-" + out
+    return out.encode()
+
+
 def format_double(double d):
-    """Format a double as Redis 7.2 replies it: ``1.5``, ``3``, ``inf``, ``-inf``, ``nan``."""
-    cdef char buf[64]
+    """Format a double as Redis 7.2's d2string: ``1.5``, ``3``, ``1e+20``, ``-inf``, ``nan``.
+
+    Integral values within +-2**62 print as integers (double2ll); everything else
+    takes the shortest round-trip digits (Python's repr, like grisu2 in fpconv)
+    laid out by fpconv's rules.
+    """
+    cdef char buf[32]
     cdef int n
+    cdef long long ll
+    cdef str s, mant, e, intpart, frac, digits
+    cdef int K
     if isnan(d):
         return b"nan"
     if isinf(d):
         return b"inf" if d > 0 else b"-inf"
-    if d == floor(d) and fabs(d) < 1e17:
-        # integral values print without exponent or fraction, like Redis
-        n = snprintf(buf, 64, "%.0f", d)
-        if n == 2 and buf[0] == b'-' and buf[1] == b'0':
-            return b"-0"
-        return PyBytes_FromStringAndSize(buf, n)
-    s = repr(d)
-    if "e" in s:
-        mant, exp = s.split("e")
-        e = int(exp)
-        s = "%se%s%02d" % (mant, "-" if e < 0 else "+", abs(e))
-    return s.encode()
+    if d == 0:
+        return b"-0" if copysign(1.0, d) < 0 else b"0"
+    if -4611686018427387904.0 <= d <= 4611686018427387904.0:
+        ll = <long long>d
+        if <double>ll == d:
+            n = snprintf(buf, 32, "%lld", ll)
+            return PyBytes_FromStringAndSize(buf, n)
+    s = repr(fabs(d))
+    mant, _, e = s.partition("e")
+    intpart, _, frac = mant.partition(".")
+    digits = (intpart + frac).lstrip("0")
+    K = (int(e) if e else 0) - len(frac)
+    n = len(digits)
+    while n > 1 and digits[n - 1] == "0":
+        n -= 1
+        K += 1
+    return _emit_digits(digits[:n], K, d < 0)
 
 
 # ---------------------------------------------------------------------------

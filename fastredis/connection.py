@@ -81,6 +81,7 @@ class Connection(asyncio.Protocol):
         c.output_buffer_len = self._output_len
         self.parser.max_bulk_len = server.config["proto-max-bulk-len"]
         self.parser.max_query_len = server.config["client-query-buffer-limit"]
+        self.parser.auth_required = not c.authenticated
 
     def _output_len(self) -> int:
         t = self.transport
@@ -96,6 +97,10 @@ class Connection(asyncio.Protocol):
         stats.total_reads_processed += 1
         parser = self.parser
         parser.feed(data)
+        if parser.buffered > parser.max_query_len:
+            # like Redis: checked on every read, before parsing it
+            self._protocol_error("query buffer limit")
+            return
         if self.waiting:
             return
         self.process()
@@ -154,6 +159,8 @@ class Connection(asyncio.Protocol):
                     c.reply_mode = REPLY_SKIP
                 if c.close_after_reply:
                     break
+            # unauthenticated clients get stricter protocol limits (one command per parse)
+            parser.auth_required = not c.authenticated
             if self.waiting or c.close_after_reply or self.pending:
                 break
             if parser.error is not None:

@@ -27,14 +27,20 @@ SUBSCRIBE_ALLOWED = frozenset((b"subscribe", b"ssubscribe", b"unsubscribe", b"su
 _perf = time.perf_counter_ns
 
 
-def _arg_preview(argv: list[bytes]) -> str:
-    parts = []
+def _cstr(a: bytes) -> bytes:
+    """What C's ``%s`` prints of an argument: the bytes up to the first NUL."""
+    i = a.find(b"\0")
+    return a if i < 0 else a[:i]
+
+
+def _arg_preview(argv: list[bytes]) -> bytes:
+    """Redis' ``'%.*s' `` loop: arguments until 128 bytes, the last one cut to fit."""
+    out = b""
     for a in argv[1:]:
-        s = a.decode("utf-8", "replace")
-        parts.append("'" + s[:128] + "' ")
-        if sum(len(p) for p in parts) > 128:
+        if len(out) >= 128:
             break
-    return "".join(parts)
+        out += b"'" + _cstr(a)[: 128 - len(out)] + b"' "
+    return out
 
 
 def count_error(c: Client, err: ReplyError) -> None:
@@ -65,8 +71,8 @@ def resolve(argv: list[bytes]) -> Command | ReplyError:
         cmd = COMMANDS.get(name.lower())
         if cmd is None:
             return ReplyError(
-                "ERR unknown command '%s', with args beginning with: %s"
-                % (name.decode("utf-8", "replace")[:128], _arg_preview(argv))
+                b"ERR unknown command '%s', with args beginning with: %s"
+                % (_cstr(name)[:128], _arg_preview(argv))
             )
     if cmd.subcommands:
         if len(argv) < 2:
