@@ -96,7 +96,7 @@ class BlockingState:
         reply is returned at once, as Redis does.
         """
         if c.in_exec or c.is_master:
-            return timeout_reply
+            return timeout_reply() if callable(timeout_reply) else timeout_reply
         w = Waiter(c, c.db, list(dict.fromkeys(keys)), retry, timeout_reply)
         for key in w.keys:
             self.waiters.setdefault((c.db.id, key), deque()).append(w)
@@ -126,6 +126,10 @@ class BlockingState:
             self.blocked_clients -= 1
         self.has_waiters = bool(self.waiters)
 
+    def finish(self, w: Waiter, reply: Any) -> None:
+        """Wake a waiter with ``reply`` (used by WAIT, which waits on acks, not keys)."""
+        self._finish(w, reply)
+
     def _finish(self, w: Waiter, reply: Any) -> None:
         self._remove(w)
         c = w.client
@@ -135,7 +139,8 @@ class BlockingState:
     def _timeout(self, w: Waiter) -> None:
         w.timer = None
         if w.client.blocked is w:
-            self._finish(w, w.timeout_reply)
+            reply = w.timeout_reply
+            self._finish(w, reply() if callable(reply) else reply)
 
     def unblock(self, c: Client, error: bool = False) -> bool:
         """CLIENT UNBLOCK: reply as on timeout, or with -UNBLOCKED."""
@@ -143,6 +148,8 @@ class BlockingState:
         if w is None:
             return False
         reply = ReplyError("UNBLOCKED client unblocked via CLIENT UNBLOCK") if error else w.timeout_reply
+        if callable(reply):
+            reply = reply()
         self._finish(w, reply)
         return True
 

@@ -74,6 +74,7 @@ class Connection(asyncio.Protocol):
             return
         server.clients[c.id] = c
         c.send_push = self.send_push
+        c.write_raw = self.write_raw
         c.send_reply = self.send_reply
         c.close = self.close
         c.resume = self.resume
@@ -278,6 +279,14 @@ class Connection(asyncio.Protocol):
             self.flush()
         elif c.reply_mode == REPLY_SKIP:
             c.reply_mode = REPLY_ON
+
+    def write_raw(self, data: bytes) -> None:
+        """Send bytes as they are, after anything already queued (replication stream)."""
+        if self.closed or self.transport is None:
+            return
+        self.flush()
+        self.server.stats.total_net_output_bytes += len(data)
+        self.transport.write(data)
 
     def send_push(self, msg: Any) -> None:
         """Deliver an out-of-band message (pub/sub, MONITOR, invalidation)."""

@@ -155,6 +155,7 @@ class Client:
         # hooks set by the connection
         self.send_push: Callable[[Any], None] = lambda msg: None
         self.send_reply: Callable[[Any], None] = lambda reply: None
+        self.write_raw: Callable[[bytes], None] = lambda data: None
         self.close: Callable[[], None] = lambda: None
         self.resume: Callable[[], None] = lambda: None
         self.query_buffer_len: Callable[[], int] = lambda: 0

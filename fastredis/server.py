@@ -44,6 +44,9 @@ class Server:
         self.cron_hooks: list[Callable[[], None]] = []
         self.shutdown_hooks: list[Callable[[dict[str, Any]], bool]] = []
         self.startup_hooks: list[Callable[[], None]] = []
+        from .replication import attach as attach_replication
+
+        self.replication = attach_replication(self)
         config.on_change("loglevel", self.logger.set_level)
         config.on_change("proto-max-bulk-len", self._limits_changed)
         config.on_change("client-query-buffer-limit", self._limits_changed)
