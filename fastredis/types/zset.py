@@ -1,32 +1,96 @@
 """The sorted set value: a dict for member -> score plus a SortedList for rank order.
 
 Rank and range operations are O(log n) through ``sortedcontainers.SortedList``
-ordered by (score, member), which is Redis' skiplist order.
+ordered by (score, member), which is Redis' skiplist order.  Score ranges are
+found by bisecting with one-element tuples: ``(s,)`` sorts before every
+``(s, member)``, so ``bisect_left((s,))`` is the first rank with score >= s.
+
+``big`` records Redis' encoding (listpack while small, skiplist once it grew
+past ``zset-max-listpack-*``; like Redis it never converts back by itself).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from sortedcontainers import SortedList
 
 from ..db import register_type
 
+_INF = math.inf
+
+
+def _next_up(x: float) -> float:
+    return math.nextafter(x, _INF)
+
+
+class LexBound:
+    """One end of a lex range: ``-`` (kind -1), ``+`` (kind 1) or ``[v`` / ``(v`` (kind 0)."""
+
+    __slots__ = ("kind", "value", "ex")
+
+    def __init__(self, kind: int, value: bytes = b"", ex: bool = True) -> None:
+        self.kind = kind
+        self.value = value
+        self.ex = ex
+
+    def cmp(self, member: bytes) -> int:
+        """sdscmplex(member, bound): <0, 0, >0."""
+        if self.kind < 0:
+            return 1
+        if self.kind > 0:
+            return -1
+        v = self.value
+        return (member > v) - (member < v)
+
+
+def lex_bound_cmp(a: LexBound, b: LexBound) -> int:
+    """sdscmplex(min, max) between two bounds."""
+    if a.kind == b.kind and a.kind != 0:
+        return 0
+    if a.kind < 0 or b.kind > 0:
+        return -1
+    if a.kind > 0 or b.kind < 0:
+        return 1
+    return (a.value > b.value) - (a.value < b.value)
+
 
 class ZSet:
     """A Redis sorted set."""
 
-    __slots__ = ("dict", "sl")
+    __slots__ = ("dict", "sl", "big")
 
     def __init__(self) -> None:
         self.dict: dict[bytes, float] = {}
         self.sl: SortedList = SortedList()
+        self.big = False
 
     def __len__(self) -> int:
         return len(self.dict)
 
     def __contains__(self, member: bytes) -> bool:
         return member in self.dict
+
+    @property
+    def encoding(self) -> str:
+        """OBJECT ENCODING name, as Redis would report it."""
+        return "skiplist" if self.big else "listpack"
+
+    def convert_if_needed(self, max_entries: int, max_value: int, longest: int = -1) -> None:
+        """Switch to the skiplist encoding once the set is too big (zsetAdd's check).
+
+        ``longest`` is the longest member added since the last check (-1: scan all).
+        """
+        if self.big:
+            return
+        if len(self.dict) > max_entries:
+            self.big = True
+            return
+        if longest < 0:
+            longest = max((len(m) for m in self.dict), default=0)
+        if longest > max_value:
+            self.big = True
 
     def score(self, member: bytes) -> float | None:
         return self.dict.get(member)
@@ -52,6 +116,23 @@ class ZSet:
         self.sl.remove((old, member))
         return True
 
+    def pop_at(self, index: int) -> tuple[float, bytes]:
+        """Remove and return (score, member) at rank ``index`` (negative from the end)."""
+        score, member = self.sl.pop(index)
+        del self.dict[member]
+        return score, member
+
+    def delete_slice(self, lo: int, hi: int) -> int:
+        """Remove ranks [lo, hi); returns how many went."""
+        if hi <= lo:
+            return 0
+        sl = self.sl
+        d = self.dict
+        for _score, member in sl.islice(lo, hi):
+            del d[member]
+        del sl[lo:hi]
+        return hi - lo
+
     def rank(self, member: bytes) -> int | None:
         """0-based rank in ascending order."""
         s = self.dict.get(member)
@@ -68,10 +149,113 @@ class ZSet:
         for _score, member in self.sl:
             yield member
 
+    def slice(self, lo: int, hi: int, reverse: bool = False) -> Iterator[tuple[float, bytes]]:
+        """(score, member) for ranks [lo, hi), descending when ``reverse``."""
+        if hi <= lo:
+            return iter(())
+        return self.sl.islice(lo, hi, reverse=reverse)
+
+    # -- ranges ---------------------------------------------------------------
+
+    def score_range(self, mn: float, minex: bool, mx: float, maxex: bool) -> tuple[int, int]:
+        """Ranks [lo, hi) of the members with min <(=) score <(=) max."""
+        if mn > mx or (mn == mx and (minex or maxex)):
+            return 0, 0
+        sl = self.sl
+        n = len(sl)
+        if minex:
+            lo = n if mn == _INF else sl.bisect_left((_next_up(mn),))
+        else:
+            lo = sl.bisect_left((mn,))
+        if maxex:
+            hi = sl.bisect_left((mx,))
+        else:
+            hi = n if mx == _INF else sl.bisect_left((_next_up(mx),))
+        return lo, max(lo, hi)
+
+    def count_in_score_range(self, mn: float, minex: bool, mx: float, maxex: bool) -> int:
+        lo, hi = self.score_range(mn, minex, mx, maxex)
+        return hi - lo
+
+    def lex_range(self, mn: LexBound, mx: LexBound, reverse: bool = False) -> tuple[int, int]:
+        """Ranks [lo, hi) of the members inside a lex range.
+
+        With one common score (the only case Redis defines) this bisects.
+        With mixed scores it walks like Redis' listpack code: from the first
+        member >= min forward while <= max (or from the last member <= max
+        backwards while >= min when ``reverse``).
+        """
+        cmp = lex_bound_cmp(mn, mx)
+        if cmp > 0 or (cmp == 0 and (mn.ex or mx.ex)):
+            return 0, 0
+        sl = self.sl
+        n = len(sl)
+        if n == 0:
+            return 0, 0
+        first_score = sl[0][0]
+        if first_score == sl[-1][0]:
+            s = first_score
+            if mn.kind < 0:
+                lo = 0
+            elif mn.kind > 0:
+                lo = n
+            elif mn.ex:
+                lo = sl.bisect_right((s, mn.value))
+            else:
+                lo = sl.bisect_left((s, mn.value))
+            if mx.kind > 0:
+                hi = n
+            elif mx.kind < 0:
+                hi = 0
+            elif mx.ex:
+                hi = sl.bisect_left((s, mx.value))
+            else:
+                hi = sl.bisect_right((s, mx.value))
+            return lo, max(lo, hi)
+        return self._lex_walk(mn, mx, reverse)
+
+    def _lex_walk(self, mn: LexBound, mx: LexBound, reverse: bool) -> tuple[int, int]:
+        sl = self.sl
+        n = len(sl)
+
+        def gte_min(m: bytes) -> bool:
+            c = mn.cmp(m)
+            return c > 0 if mn.ex else c >= 0
+
+        def lte_max(m: bytes) -> bool:
+            c = mx.cmp(m)
+            return c < 0 if mx.ex else c <= 0
+
+        # zzlIsInLexRange: the tail must be >= min and the head <= max
+        if not gte_min(sl[-1][1]) or not lte_max(sl[0][1]):
+            return 0, 0
+        if not reverse:
+            i = 0
+            while i < n and not gte_min(sl[i][1]):
+                i += 1
+            if i == n or not lte_max(sl[i][1]):
+                return 0, 0
+            j = i
+            while j < n and lte_max(sl[j][1]):
+                j += 1
+            return i, j
+        i = n - 1
+        while i >= 0 and not lte_max(sl[i][1]):
+            i -= 1
+        if i < 0 or not gte_min(sl[i][1]):
+            return 0, 0
+        j = i
+        while j >= 0 and gte_min(sl[j][1]):
+            j -= 1
+        return j + 1, i + 1
+
+    # -- copies ---------------------------------------------------------------
+
     def copy(self) -> ZSet:
         z = ZSet()
         z.dict = dict(self.dict)
         z.sl = SortedList(self.sl)
+        z.big = self.big
         return z
 
     def __eq__(self, other: object) -> bool:
