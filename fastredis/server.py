@@ -47,6 +47,9 @@ class Server:
         from .replication import attach as attach_replication
 
         self.replication = attach_replication(self)
+        from .persistence.aof import attach as attach_aof
+
+        self.aof = attach_aof(self)
         config.on_change("loglevel", self.logger.set_level)
         config.on_change("proto-max-bulk-len", self._limits_changed)
         config.on_change("client-query-buffer-limit", self._limits_changed)

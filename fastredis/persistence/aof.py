@@ -1,0 +1,622 @@
+"""Append-only file, Redis 7 multi-part layout.
+
+``<dir>/<appenddirname>/`` holds a manifest, one base file (an RDB preamble
+``<name>.<seq>.base.rdb`` or plain commands ``.base.aof``) and incremental files
+``<name>.<seq>.incr.aof``.  Writes are appended as the executor propagates them
+(already rewritten by handlers: absolute expiries, no relative times), written
+to the kernel at once and fsynced per ``appendfsync``.  BGREWRITEAOF forks a
+child that writes a new base while the parent switches to a new incr file, so
+no rewrite buffer is needed; the manifest is replaced atomically when the
+child is done.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from .._resp import Parser, encode_command
+
+if TYPE_CHECKING:
+    from ..context import ServerContext
+    from ..server import Server
+
+
+class AofError(Exception):
+    """A fatal AOF problem at load time (the server exits with code 1)."""
+
+
+class Manifest:
+    """The parsed manifest: (filename, seq, type) lines; type b=base, h=history, i=incr."""
+
+    def __init__(self) -> None:
+        self.base: tuple[str, int] | None = None
+        self.incr: list[tuple[str, int]] = []
+        self.history: list[str] = []
+
+    @classmethod
+    def parse(cls, text: str) -> Manifest:
+        m = cls()
+        for lineno, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = line.split()
+            if len(words) % 2:
+                raise AofError("Invalid AOF manifest file format (line %d)" % lineno)
+            fields = dict(zip(words[0::2], words[1::2]))
+            name, seq, typ = fields.get("file"), fields.get("seq"), fields.get("type")
+            if name is None or seq is None or typ not in ("b", "h", "i"):
+                raise AofError("Invalid AOF manifest file format (line %d)" % lineno)
+            if typ == "b":
+                if m.base is not None:
+                    raise AofError("Found duplicate base file information")
+                m.base = (name, int(seq))
+            elif typ == "i":
+                m.incr.append((name, int(seq)))
+            else:
+                m.history.append(name)
+        return m
+
+    def render(self) -> str:
+        lines = []
+        if self.base is not None:
+            lines.append("file %s seq %d type b" % self.base)
+        for name in self.history:
+            lines.append("file %s seq 0 type h" % name)
+        for name, seq in self.incr:
+            lines.append("file %s seq %d type i" % (name, seq))
+        return "\n".join(lines) + "\n"
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    tmp = path + ".tmp-%d" % os.getpid()
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(os.path.dirname(path) or ".")
+
+
+class AppendOnlyFile:
+    """The AOF of one server: feeding, fsync policy, rewrite, loading."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.ctx: ServerContext = server.ctx
+        self.fd = -1
+        self.seldb = -1
+        self.enabled = False
+        self.manifest = Manifest()
+        self.child_pid = 0
+        self.child_started = 0.0
+        self.child_tmp = ""
+        self.child_base_name = ""
+        self.rewrite_scheduled = False
+        self.last_fsync = time.time()
+        self.last_rewrite_time = -1
+        self.last_bgrewrite_ok = True
+        self.last_write_ok = True
+        self.rewrites = 0
+        self.rewrites_failures = 0
+        self.base_size = 0
+        self.current_size = 0
+        self.pending_fsync = False
+        self.last_write_error = ""
+
+    # -- paths ------------------------------------------------------------------
+
+    @property
+    def dirpath(self) -> str:
+        return os.path.join(self.ctx.config["dir"], self.ctx.config["appenddirname"])
+
+    @property
+    def name(self) -> str:
+        return self.ctx.config["appendfilename"]
+
+    def _path(self, fname: str) -> str:
+        return os.path.join(self.dirpath, fname)
+
+    def _manifest_path(self) -> str:
+        return self._path(self.name + ".manifest")
+
+    # -- feeding ------------------------------------------------------------------
+
+    def feed(self, dbid: int, argv: list[bytes]) -> None:
+        if not self.enabled or self.fd < 0:
+            return
+        data = b""
+        if dbid >= 0 and dbid != self.seldb:
+            data = encode_command([b"SELECT", str(dbid).encode()])
+            self.seldb = dbid
+        data += encode_command(argv)
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
+            self.current_size += len(data)
+            if not self.last_write_ok:
+                self.ctx.log("warning", "AOF write error looks solved, Redis can write again.")
+            self.last_write_ok = True
+        except OSError as e:
+            self.last_write_ok = False
+            self.last_write_error = e.strerror or str(e)
+            self.ctx.log("warning", "Error writing to the AOF file: %s" % self.last_write_error)
+            self.ctx.extras["aof_write_error"] = True
+            return
+        self.ctx.extras["aof_write_error"] = False
+        policy = self.ctx.config["appendfsync"]
+        if policy == "always":
+            try:
+                os.fsync(self.fd)
+            except OSError as e:
+                self.ctx.log("warning", "Can't persist AOF for fsync error when the AOF fsync policy is "
+                             "'always': %s. Exiting..." % (e.strerror or e))
+                os._exit(1)
+        else:
+            self.pending_fsync = True
+
+    def cron(self) -> None:
+        if self.enabled and self.fd >= 0 and self.pending_fsync and \
+                self.ctx.config["appendfsync"] == "everysec" and time.time() - self.last_fsync >= 1:
+            try:
+                os.fsync(self.fd)
+            except OSError:
+                pass
+            self.pending_fsync = False
+            self.last_fsync = time.time()
+        self._check_child()
+        if self.enabled and not self.child_pid:
+            if self.rewrite_scheduled and not self._other_child():
+                self.rewrite_scheduled = False
+                self.start_rewrite()
+            else:
+                self._auto_rewrite()
+
+    def _auto_rewrite(self) -> None:
+        cfg = self.ctx.config
+        perc = cfg["auto-aof-rewrite-percentage"]
+        if not perc or self._other_child():
+            return
+        base = self.base_size or 1
+        if self.current_size < cfg["auto-aof-rewrite-min-size"]:
+            return
+        growth = (self.current_size * 100 // base) - 100
+        if growth >= perc:
+            self.ctx.log("notice", "Starting automatic rewriting of AOF on %d%% growth" % growth)
+            self.start_rewrite()
+
+    def _other_child(self) -> bool:
+        snap = self.ctx.extras.get("bgsave_in_progress")
+        return bool(snap() if callable(snap) else snap)
+
+    # -- start / stop -----------------------------------------------------------
+
+    def start_on_boot(self) -> None:
+        """appendonly yes at start-up: load what exists, then make sure a base and an incr exist."""
+        os.makedirs(self.dirpath, exist_ok=True)
+        mpath = self._manifest_path()
+        if not os.path.exists(mpath):
+            self._upgrade_old_style()
+        if os.path.exists(mpath):
+            self.load()
+        else:
+            self.enabled = True
+            self._new_base_sync()
+            return
+        self.enabled = True
+        self._open_incr(reuse=True)
+
+    def _upgrade_old_style(self) -> None:
+        """An appendonly.aof from before Redis 7 becomes the base of a new manifest."""
+        old = os.path.join(self.ctx.config["dir"], self.name)
+        if not os.path.exists(old):
+            return
+        with open(old, "rb") as f:
+            head = f.read(5)
+        base = "%s.1.base.%s" % (self.name, "rdb" if head == b"REDIS" else "aof")
+        os.replace(old, self._path(base))
+        m = Manifest()
+        m.base = (base, 1)
+        self.manifest = m
+        write_atomic(self._manifest_path(), m.render().encode())
+        self.ctx.log("notice", "Successfully migrated an old-style AOF into the AOF directory")
+
+    def _next_seq(self, kind: str) -> int:
+        m = self.manifest
+        if kind == "b":
+            return (m.base[1] if m.base else 0) + 1
+        return (max((s for _, s in m.incr), default=0)) + 1
+
+    def _open_incr(self, reuse: bool = False) -> None:
+        m = self.manifest
+        if reuse and m.incr:
+            name = m.incr[-1][0]
+        else:
+            seq = self._next_seq("i")
+            name = "%s.%d.incr.aof" % (self.name, seq)
+            m.incr.append((name, seq))
+            write_atomic(self._manifest_path(), m.render().encode())
+        if self.fd >= 0:
+            os.close(self.fd)
+        self.fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.seldb = -1
+
+    def _new_base_sync(self) -> None:
+        """Write a base of the current dataset in the foreground (enable at boot / CONFIG SET)."""
+        seq = self._next_seq("b")
+        base = "%s.%d.base.%s" % (self.name, seq, "rdb" if self.ctx.config["aof-use-rdb-preamble"] else "aof")
+        data = self._dataset_bytes()
+        write_atomic(self._path(base), data)
+        old = self.manifest
+        m = Manifest()
+        m.base = (base, seq)
+        m.history = old.history + ([old.base[0]] if old.base else []) + [n for n, _ in old.incr]
+        self.manifest = m
+        seq_i = max((s for _, s in old.incr), default=0) + 1
+        name = "%s.%d.incr.aof" % (self.name, seq_i)
+        m.incr.append((name, seq_i))
+        write_atomic(self._manifest_path(), m.render().encode())
+        if self.fd >= 0:
+            os.close(self.fd)
+        self.fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.seldb = -1
+        self.base_size = len(data)
+        self.current_size = len(data)
+        self._delete_history()
+
+    def _dataset_bytes(self) -> bytes:
+        from . import rdb
+
+        ctx = self.ctx
+        if ctx.config["aof-use-rdb-preamble"]:
+            aux = rdb.default_aux(aof_base=True)
+            return rdb.dump_bytes(((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
+                                  checksum=ctx.config["rdbchecksum"])
+        return b"".join(self._commands_for_dataset())
+
+    def _commands_for_dataset(self) -> list[bytes]:
+        """A plain-command base: one command per key (RESTORE keeps every type exact)."""
+        from . import rdb
+
+        out: list[bytes] = []
+        for db in self.ctx.dbs:
+            if not db.data:
+                continue
+            out.append(encode_command([b"SELECT", str(db.id).encode()]))
+            for key, value in db.data.items():
+                payload = rdb.dump_payload(value)
+                args = [b"RESTORE", key, b"0", payload, b"REPLACE"]
+                when = db.expires.get(key)
+                if when is not None:
+                    args = [b"RESTORE", key, str(when).encode(), payload, b"REPLACE", b"ABSTTL"]
+                out.append(encode_command(args))
+        return out
+
+    def enable(self) -> None:
+        """CONFIG SET appendonly yes."""
+        if self.enabled:
+            return
+        os.makedirs(self.dirpath, exist_ok=True)
+        mpath = self._manifest_path()
+        if os.path.exists(mpath):
+            with open(mpath) as f:
+                self.manifest = Manifest.parse(f.read())
+        self.enabled = True
+        self._new_base_sync()
+        self.ctx.log("notice", "Background append only file rewriting started")
+
+    def disable(self) -> None:
+        if not self.enabled:
+            return
+        self.flush_and_close()
+        self.enabled = False
+
+    def flush_and_close(self) -> None:
+        if self.fd >= 0:
+            try:
+                os.fsync(self.fd)
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = -1
+
+    def _delete_history(self) -> None:
+        m = self.manifest
+        if not m.history:
+            return
+        for name in m.history:
+            try:
+                os.unlink(self._path(name))
+            except OSError:
+                pass
+        m.history = []
+        write_atomic(self._manifest_path(), m.render().encode())
+
+    # -- BGREWRITEAOF -------------------------------------------------------------
+
+    def start_rewrite(self) -> bool:
+        """Fork a child that writes a new base; switch the parent to a new incr file now."""
+        if self.child_pid:
+            return False
+        if not self.enabled:
+            os.makedirs(self.dirpath, exist_ok=True)
+        seq = self._next_seq("b")
+        base = "%s.%d.base.%s" % (self.name, seq, "rdb" if self.ctx.config["aof-use-rdb-preamble"] else "aof")
+        tmp = self._path("temp-rewriteaof-bg-%d.aof" % os.getpid())
+        # new writes go to a fresh incr file from this point on
+        if self.enabled:
+            self._open_incr()
+        t0 = time.time()
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 0
+            try:
+                data = self._dataset_bytes()
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except BaseException:
+                code = 1
+            os._exit(code)
+        self.ctx.stats.total_forks += 1
+        self.ctx.stats.latest_fork_usec = int((time.time() - t0) * 1_000_000)
+        self.child_pid = pid
+        self.child_started = time.time()
+        self.child_tmp = tmp
+        self.child_base_name = base
+        self.child_base_seq = seq
+        self.ctx.log("notice", "Background append only file rewriting started by pid %d" % pid)
+        return True
+
+    def _check_child(self) -> None:
+        if not self.child_pid:
+            return
+        try:
+            pid, status = os.waitpid(self.child_pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.child_pid, 1 << 8
+        if pid == 0:
+            return
+        self.child_pid = 0
+        self.last_rewrite_time = int(time.time() - self.child_started)
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if not ok:
+            self.last_bgrewrite_ok = False
+            self.rewrites_failures += 1
+            self.ctx.log("warning", "Background AOF rewrite terminated with error")
+            try:
+                os.unlink(self.child_tmp)
+            except OSError:
+                pass
+            return
+        self.finish_rewrite()
+
+    def finish_rewrite(self) -> None:
+        """The child wrote the new base: install it, drop the incr files it covers."""
+        m = self.manifest
+        base_path = self._path(self.child_base_name)
+        os.replace(self.child_tmp, base_path)
+        self.base_size = os.path.getsize(base_path)
+        history = ([m.base[0]] if m.base else []) + [n for n, _ in m.incr[:-1]] if self.enabled else []
+        new = Manifest()
+        new.base = (self.child_base_name, self.child_base_seq)
+        new.history = m.history + history
+        new.incr = m.incr[-1:] if self.enabled else []
+        self.manifest = new
+        os.makedirs(self.dirpath, exist_ok=True)
+        write_atomic(self._manifest_path(), new.render().encode())
+        self._delete_history()
+        self.current_size = self.base_size + (os.path.getsize(self._path(new.incr[0][0])) if new.incr else 0)
+        self.rewrites += 1
+        self.last_bgrewrite_ok = True
+        self.rewrites_failures = 0
+        self.ctx.log("notice", "Background AOF rewrite finished successfully")
+
+    # -- loading ----------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load base + incr files (AOF wins over RDB when enabled)."""
+        from ..context import Client
+        from ..executor import process_command
+        from . import rdb
+
+        ctx = self.ctx
+        with open(self._manifest_path()) as f:
+            self.manifest = Manifest.parse(f.read())
+        m = self.manifest
+        files: list[tuple[str, bool]] = []
+        if m.base is not None:
+            files.append((m.base[0], False))
+        files.extend((name, True) for name, _ in m.incr)
+        for db in ctx.dbs:
+            db.clear()
+        client = Client(ctx)
+        client.authenticated = True
+        client.fd = -1
+        client.is_master = True  # replayed writes are never refused nor propagated
+        t0 = time.time()
+        total = 0
+        prev_repl = ctx.extras.get("replication")
+        m_role = prev_repl.master if prev_repl is not None else None
+        if m_role is not None:
+            m_role.applying_master_stream = True
+        try:
+            for idx, (name, is_incr) in enumerate(files):
+                path = self._path(name)
+                if not os.path.exists(path):
+                    if is_incr and idx == len(files) - 1:
+                        continue
+                    raise AofError("Can't open the append-only file %s: No such file or directory" % name)
+                with open(path, "rb") as f:
+                    data = f.read()
+                last = idx == len(files) - 1
+                start = 0
+                if data[:5] == b"REDIS":
+                    res = rdb.load(data, preamble=True, dbnum=len(ctx.dbs))
+                    for dbid, d in res.data.items():
+                        ctx.dbs[dbid].data.update(d)
+                    for dbid, e in res.expires.items():
+                        ctx.dbs[dbid].expires.update(e)
+                    start = res.end_offset
+                    ctx.log("notice", "Reading RDB base file on AOF loading...")
+                total += self._replay(client, process_command, path, data, start, last)
+                if not is_incr:
+                    self.base_size = len(data)
+                self.current_size += len(data)
+        finally:
+            if m_role is not None:
+                m_role.applying_master_stream = False
+        ctx.dirty = 0
+        ctx.log("notice", "DB loaded from append only file: %.3f seconds" % (time.time() - t0))
+
+    def _replay(self, client: Any, process_command: Any, path: str, data: bytes, start: int, last: bool) -> int:
+        ctx = self.ctx
+        parser = Parser()
+        parser.max_query_len = 1 << 62
+        view = data[start:]
+        parser.feed(view)
+        cmds = parser.parse()
+        if parser.error is not None or (view and view[:1] not in (b"*",) and not cmds):
+            raise AofError("Bad file format reading the append only file %s: make a backup of your AOF file, "
+                           "then use ./redis-check-aof --fix <filename.manifest>" % os.path.basename(path))
+        n = 0
+        in_multi = False
+        for argv in cmds:
+            name = argv[0].lower()
+            if name == b"multi":
+                in_multi = True
+            elif name == b"exec":
+                in_multi = False
+            process_command(client, argv)
+            n += 1
+        leftover = parser.buffered
+        if leftover or in_multi:
+            if not last or not ctx.config["aof-load-truncated"]:
+                raise AofError("Unexpected end of file reading the append only file %s. You can: 1) Make a "
+                               "backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. "
+                               "2) Alternatively you can set the 'aof-load-truncated' configuration option to "
+                               "yes and restart the server." % os.path.basename(path))
+            good = len(data) - leftover
+            if in_multi:
+                # drop the incomplete transaction as Redis does: cut before its MULTI
+                good = self._last_multi_offset(data, start)
+            ctx.log("warning", "!!! Warning: short read while loading the AOF file %s!!!"
+                    % os.path.basename(path))
+            ctx.log("warning", "AOF %s loaded anyway because aof-load-truncated is enabled"
+                    % os.path.basename(path))
+            with open(path, "r+b") as f:
+                f.truncate(good)
+        return n
+
+    @staticmethod
+    def _last_multi_offset(data: bytes, start: int) -> int:
+        marker = b"*1\r\n$5\r\nMULTI\r\n"
+        i = data.rfind(marker, start)
+        if i < 0:
+            i = data.lower().rfind(marker.lower(), start)
+        return i if i >= 0 else len(data)
+
+    # -- INFO -----------------------------------------------------------------------
+
+    def info_fields(self) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = [
+            ("aof_enabled", 1 if self.enabled else 0),
+            ("aof_rewrite_in_progress", 1 if self.child_pid else 0),
+            ("aof_rewrite_scheduled", 1 if self.rewrite_scheduled else 0),
+            ("aof_last_rewrite_time_sec", self.last_rewrite_time),
+            ("aof_current_rewrite_time_sec", int(time.time() - self.child_started) if self.child_pid else -1),
+            ("aof_last_bgrewrite_status", "ok" if self.last_bgrewrite_ok else "err"),
+            ("aof_rewrites", self.rewrites),
+            ("aof_rewrites_consecutive_failures", self.rewrites_failures),
+            ("aof_last_write_status", "ok" if self.last_write_ok else "err"),
+            ("aof_last_cow_size", 0),
+            ("module_fork_in_progress", 0),
+            ("module_fork_last_cow_size", 0),
+        ]
+        if self.enabled:
+            out += [
+                ("aof_current_size", self.current_size),
+                ("aof_base_size", self.base_size),
+                ("aof_pending_rewrite", 1 if self.rewrite_scheduled else 0),
+                ("aof_buffer_length", 0),
+                ("aof_pending_bio_fsync", 0),
+                ("aof_delayed_fsync", 0),
+            ]
+        return out
+
+
+def attach(server: Server) -> AppendOnlyFile:
+    """Wire the AOF into propagation, the cron, start-up, shutdown and CONFIG SET appendonly."""
+    aof = AppendOnlyFile(server)
+    ctx = server.ctx
+    ctx.extras["aof"] = aof
+    prev = ctx.propagate_hook
+
+    def propagate(dbid: int, argv: list[bytes]) -> None:
+        repl = ctx.extras.get("replication")
+        if repl is not None and repl.master.applying_master_stream and not ctx.extras.get("aof_loading"):
+            # a replica logs what its master sends too
+            pass
+        aof.feed(dbid, argv)
+        if prev is not None:
+            prev(dbid, argv)
+
+    ctx.propagate_hook = propagate
+    server.cron_hooks.append(aof.cron)
+
+    def on_boot() -> None:
+        if ctx.config["appendonly"]:
+            try:
+                ctx.extras["aof_loading"] = True
+                aof.start_on_boot()
+            except AofError as e:
+                ctx.log("warning", str(e))
+                os._exit(1)
+            except Exception as e:  # a corrupt RDB preamble and the like
+                ctx.log("warning", "Fatal error loading the AOF: %s" % (e,))
+                os._exit(1)
+            finally:
+                ctx.extras["aof_loading"] = False
+
+    server.startup_hooks.insert(0, on_boot)
+
+    def on_shutdown(opts: dict[str, Any]) -> bool:
+        if aof.child_pid:
+            try:
+                os.kill(aof.child_pid, 9)
+            except OSError:
+                pass
+        aof.flush_and_close()
+        return True
+
+    server.shutdown_hooks.append(on_shutdown)
+
+    def on_appendonly(value: bool) -> None:
+        if value:
+            aof.enable()
+        else:
+            aof.disable()
+
+    ctx.config.on_change("appendonly", on_appendonly)
+    return aof
