@@ -82,6 +82,8 @@ class ServerContext:
         self.propagate_hook: Callable[[int, list[bytes]], None] | None = None
         self.notify_hook: Callable[[bytes, bytes, bytes, int], None] | None = None
         self.log: Callable[[str, str], None] = lambda level, msg: None
+        # checks run before every write command (MISCONF, NOREPLICAS): an error refuses it
+        self.write_gates: list[Callable[[Any], Any]] = []
         self.extras: dict[str, Any] = {}
         self.pubsub = PubSub()
         attach_notifications(self)

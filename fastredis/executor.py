@@ -63,17 +63,35 @@ def reject(c: Client, cmd: Command | None, err: ReplyError) -> ReplyError:
     return err
 
 
+# argv[0] as clients send it (any case) -> top-level command.  COMMANDS is keyed by
+# lower-case names and filled at import time; this saves a lower() and a second
+# lookup per request ("SET" from most clients).  Bounded against random-case names.
+_by_name: dict[bytes, Command] = {}
+
+
+def _command_named(name: bytes) -> Command | None:
+    cmd = _by_name.get(name)
+    if cmd is None:
+        cmd = COMMANDS.get(name)
+        if cmd is None:
+            cmd = COMMANDS.get(name.lower())
+            if cmd is None:
+                return None
+        if len(_by_name) >= 4096:
+            _by_name.clear()
+        _by_name[name] = cmd
+    return cmd
+
+
 def resolve(argv: list[bytes]) -> Command | ReplyError:
     """Find the command for argv and check its arity; an error reply when it can't run."""
     name = argv[0]
-    cmd = COMMANDS.get(name)
+    cmd = _command_named(name)
     if cmd is None:
-        cmd = COMMANDS.get(name.lower())
-        if cmd is None:
-            return ReplyError(
-                b"ERR unknown command '%s', with args beginning with: %s"
-                % (_cstr(name)[:128], _arg_preview(argv))
-            )
+        return ReplyError(
+            b"ERR unknown command '%s', with args beginning with: %s"
+            % (_cstr(name)[:128], _arg_preview(argv))
+        )
     if cmd.subcommands:
         if len(argv) < 2:
             return wrong_arity(cmd.name)
@@ -109,11 +127,19 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
             "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
             "allowed in this context" % cmd.fullname))
     server = c.server
+    if server.write_gates and "write" in flags and not c.is_master:
+        for gate in server.write_gates:
+            err = gate(c)
+            if err is not None:
+                return reject(c, cmd, err)
     if server.is_replica_of_master and "write" in flags and not c.is_master and server.config["replica-read-only"]:
         return reject(c, cmd, READONLY)
     if server.loading and "loading" not in flags:
         return reject(c, cmd, ReplyError("LOADING Redis is loading the dataset in memory"))
     return call(c, cmd, argv)
+
+
+_fullnames: dict[Command, bytes] = {}  # Command.fullname as bytes (CLIENT LIST cmd=)
 
 
 def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
@@ -134,7 +160,10 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     cmd.usec += (_perf() - t0) // 1000
     cmd.calls += 1
     server.stats.total_commands_processed += 1
-    c.last_cmd = cmd.fullname.encode()
+    last = _fullnames.get(cmd)
+    if last is None:
+        last = _fullnames[cmd] = cmd.fullname.encode()
+    c.last_cmd = last
     if type(reply) is ReplyError:
         cmd.failed_calls += 1
         count_error(c, reply)

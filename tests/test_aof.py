@@ -218,3 +218,42 @@ def test_fsync_policies_persist_on_clean_shutdown(policy):
         assert srv.client().get("p") == policy.encode()
     finally:
         srv.stop()
+
+
+def test_disk_full_refuses_writes_keeps_reads(tmp_path):
+    """A write error on the AOF (file size limit standing in for a full disk) turns writes into MISCONF."""
+    import resource
+
+    port = free_port()
+    limit = 64 * 1024
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    log = open(tmp_path / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "fastredis", "--port", str(port), "--dir", str(tmp_path),
+                             "--appendonly", "yes", "--save", ""], stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=small_disk)
+    try:
+        from conftest import wait_for_port
+
+        wait_for_port(port, proc)
+        r = redis.Redis(port=port, protocol=2)
+        r.set("keep", "me")
+        err = None
+        for i in range(200):
+            try:
+                r.set(f"fill{i}", "x" * 1000)
+            except redis.ResponseError as e:
+                err = str(e)
+                break
+        assert err is not None and err.startswith("MISCONF Errors writing to the AOF file")
+        assert r.get("keep") == b"me"
+        with pytest.raises(redis.ResponseError, match="MISCONF"):
+            r.set("more", "x")
+        assert proc.poll() is None
+        assert r.info("persistence")["aof_last_write_status"] == "err"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()

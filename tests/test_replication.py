@@ -277,3 +277,19 @@ def test_real_redis_82_replica_of_fastredis(master):
         assert m.wait(1, 2000) == 1
     finally:
         rr.stop()
+
+
+def test_min_replicas_to_write(master):
+    m = master.client()
+    m.config_set("min-replicas-to-write", 1)
+    m.config_set("min-replicas-max-lag", 10)
+    with pytest.raises(redis.ResponseError, match="NOREPLICAS Not enough good replicas to write."):
+        m.set("x", "1")
+    assert m.get("x") is None  # reads still work
+    r1 = start_replica(master.port)
+    try:
+        wait_until(lambda: link_up(r1.port))
+        wait_until(lambda: m.set("x", "1"))
+        wait_until(lambda: r1.client().get("x") == b"1")
+    finally:
+        r1.stop()

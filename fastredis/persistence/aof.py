@@ -612,6 +612,15 @@ def attach(server: Server) -> AppendOnlyFile:
 
     server.shutdown_hooks.append(on_shutdown)
 
+    def aof_gate(c: Any) -> Any:
+        if aof.enabled and not aof.last_write_ok:
+            from .._resp import ReplyError
+
+            return ReplyError("MISCONF Errors writing to the AOF file: " + aof.last_write_error)
+        return None
+
+    ctx.write_gates.append(aof_gate)
+
     def on_appendonly(value: bool) -> None:
         if value:
             aof.enable()

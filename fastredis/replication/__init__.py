@@ -45,6 +45,17 @@ class Replication:
                 prev_gone(c)
 
         ctx.extras["client_gone"] = client_gone
+
+        def min_replicas_gate(c: Client) -> Any:
+            if ctx.config["min-replicas-to-write"] and not ctx.is_replica_of_master:
+                self.master.update_min_replicas()
+                if not ctx.extras.get("min_replicas_ok", True):
+                    from .._resp import ReplyError
+
+                    return ReplyError("NOREPLICAS Not enough good replicas to write.")
+            return None
+
+        ctx.write_gates.append(min_replicas_gate)
         server.cron_hooks.append(self.cron)
         server.startup_hooks.append(self.startup)
         ctx.config.on_change("repl-backlog-size", self._resize)
