@@ -88,7 +88,7 @@ def test_pop_count_null_shapes_resp2(raw2):
     assert raw2.call("RPOP", "nokey", "2") == b"*-1\r\n"
     assert raw2.call("LPOP", "nokey") == b"$-1\r\n"
     assert raw2.call("LPOP", "l", "-1") == b"-ERR value is out of range, must be positive\r\n"
-    assert raw2.call("LPOP", "l", "x") == b"-ERR value is not an integer or out of range\r\n"
+    assert raw2.call("LPOP", "l", "x") == b"-ERR value is out of range, must be positive\r\n"
     assert raw2.call("LPOP", "l", "1", "2") == b"-ERR wrong number of arguments for 'lpop' command\r\n"
     assert raw2.call("RPOP", "l", "1", "2") == b"-ERR wrong number of arguments for 'rpop' command\r\n"
     assert raw2.call("LLEN", "l") == b":3\r\n"
@@ -190,8 +190,10 @@ def test_lrem(r):
     assert r.lrange("n", 0, -1) == [b"x", b"y", b"y"]
     assert r.lrem("n", 9223372036854775807, "y") == 2
     assert err(r.execute_command, "LREM", "n", "x", "a") == "value is not an integer or out of range"
-    assert err(r.execute_command, "LREM", "n", "-9223372036854775808", "a") == \
-        "value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+    # 7.2 negates LONG_MIN into itself: no limit, every match goes
+    r.rpush("n", "a", "b", "a")
+    assert r.lrem("n", -9223372036854775808, "a") == 2
+    assert r.lrange("n", 0, -1) == [b"x", b"b"]
 
 
 @pytest.mark.parametrize("start,end,expected", [
@@ -255,6 +257,8 @@ def test_lpos_errors(raw2):
     assert raw2.call("LPOS", "l", "a", "RANK", "-9223372036854775808") == \
         b"-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
     assert raw2.call("LPOS", "l", "a", "COUNT", "-1") == b"-ERR COUNT can't be negative\r\n"
+    assert raw2.call("LPOS", "l", "a", "COUNT", "x") == b"-ERR COUNT can't be negative\r\n"
+    assert raw2.call("LPOS", "l", "a", "MAXLEN", "x") == b"-ERR MAXLEN can't be negative\r\n"
     assert raw2.call("LPOS", "l", "a", "MAXLEN", "-1") == b"-ERR MAXLEN can't be negative\r\n"
     assert raw2.call("LPOS", "l", "a", "FOO") == b"-ERR syntax error\r\n"
     assert raw2.call("LPOS", "l", "a", "RANK") == b"-ERR syntax error\r\n"

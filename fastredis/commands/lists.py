@@ -41,8 +41,8 @@ MPOP_COUNT_ERROR = ReplyError("ERR count should be greater than 0")
 # ---------------------------------------------------------------------------
 
 def parse_positive(arg: bytes, error: ReplyError = MUST_BE_POSITIVE) -> int:
-    """getPositiveLongFromObjectOrReply: an integer >= 0, else ``error``."""
-    v = parse_int(arg)
+    """getPositiveLongFromObjectOrReply: an integer >= 0, else ``error`` (also when not a number)."""
+    v = parse_int(arg, error)
     if v < 0:
         raise error
     return v
@@ -320,7 +320,10 @@ def linsert(c: Client, argv: list[bytes]) -> Any:
 @command("lrem", 4, "write", keys=(1, 1, 1), group="list", since="1.0.0",
          summary="Removes elements from a list. Deletes the list if the last element was removed.")
 def lrem(c: Client, argv: list[bytes]) -> Any:
-    toremove = _parse_long_no_min(argv[2])
+    toremove = parse_int(argv[2])
+    if toremove == -LONG_MAX - 1:
+        # Redis 7.2 negates LONG_MIN into itself: the removal limit is never reached
+        toremove = 0
     key = argv[1]
     lst = _get_list(c, key, write=True)
     if lst is None:

@@ -156,7 +156,7 @@ def _spop_count(c: Client, key: bytes, count: int) -> Any:
                  "last member was popped.")
 def spop(c: Client, argv: list[bytes]) -> Any:
     if len(argv) == 3:
-        count = parse_int(argv[2])
+        count = parse_int(argv[2], MUST_BE_POSITIVE)
         if count < 0:
             raise MUST_BE_POSITIVE
         return _spop_count(c, argv[1], count)
