@@ -50,6 +50,9 @@ class Server:
         from .persistence.aof import attach as attach_aof
 
         self.aof = attach_aof(self)
+        from .persistence.snapshot import attach as attach_rdb
+
+        self.rdb = attach_rdb(self)
         config.on_change("loglevel", self.logger.set_level)
         config.on_change("proto-max-bulk-len", self._limits_changed)
         config.on_change("client-query-buffer-limit", self._limits_changed)

@@ -1009,7 +1009,8 @@ class RdbWriter:
         for code in libraries:
             self.write(bytes((OP_FUNCTION2,)) + _string(code, self.opts.compress))
 
-    def database(self, dbid: int, data: dict[bytes, Any], expires: dict[bytes, int]) -> int:
+    def database(self, dbid: int, data: dict[bytes, Any], expires: dict[bytes, int],
+                 per_key: Callable[[], None] | None = None) -> int:
         """SELECTDB + RESIZEDB + every key; returns the number of keys written."""
         if not data:
             return 0
@@ -1025,6 +1026,8 @@ class RdbWriter:
                 bytes((OP_EXPIRETIME_MS,)) + _ms_struct.pack(when) + bytes((rtype,))
             self.write(head + _string(key, comp) + payload)
             n += 1
+            if per_key is not None:
+                per_key()
         return n
 
     def finish(self) -> None:
