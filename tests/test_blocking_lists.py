@@ -352,3 +352,102 @@ def test_multi_pushing_two_keys_serves_first_key_in_argument_order(conns):
     p.call("EXEC")
     assert w.read_reply() == bulk_pair(b"k1", b"a")
     assert p.call("LRANGE", "k2", "0", "-1") == b"*1\r\n$1\r\nb\r\n"
+
+
+# -- propagation (observed in the AOF) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def aof_server():
+    from conftest import ServerProcess
+
+    srv = ServerProcess(args=["--appendonly", "yes", "--appendfsync", "always"])
+    yield srv
+    srv.stop()
+
+
+def _aof_commands(srv) -> list[list[bytes]]:
+    import glob
+
+    (path,) = glob.glob(srv.dir + "/appendonlydir/*.incr.aof")
+    data = open(path, "rb").read()
+    out, i = [], 0
+    while i < len(data):
+        assert data[i:i + 1] == b"*", data[i:]
+        j = data.index(b"\r\n", i)
+        n = int(data[i + 1:j])
+        i = j + 2
+        args = []
+        for _ in range(n):
+            j = data.index(b"\r\n", i)
+            ln = int(data[i + 1:j])
+            args.append(data[j + 2:j + 2 + ln])
+            i = j + 2 + ln + 2
+        out.append(args)
+    return [c for c in out if c[0].upper() != b"SELECT"]
+
+
+def _propagated_during(srv, fn) -> list[list[bytes]]:
+    before = len(_aof_commands(srv))
+    fn()
+    deadline = time.time() + 5
+    while True:
+        cmds = _aof_commands(srv)[before:]
+        if (cmds and cmds[-1] == [b"RPUSH", b"MARK", b"done"]) or time.time() > deadline:
+            assert cmds and cmds[-1] == [b"RPUSH", b"MARK", b"done"], cmds
+            return cmds[:-1]
+        time.sleep(0.05)
+
+
+def test_blocking_pops_served_at_once_propagate_as_plain_pops(aof_server):
+    c = Conn(aof_server.port)
+    try:
+        c.call("FLUSHALL")
+        c.call("RPUSH", "l", "a", "b", "c", "d", "e")
+
+        def run():
+            c.call("BLPOP", "nokey", "l", "0")
+            c.call("BRPOP", "l", "0")
+            c.call("BLMPOP", "0", "1", "l", "LEFT", "COUNT", "5")
+            c.call("RPUSH", "l", "x", "y")
+            c.call("BLMOVE", "l", "d", "LEFT", "RIGHT", "0")
+            c.call("BRPOPLPUSH", "l", "d", "0")
+            c.call("LMPOP", "2", "nokey", "d", "RIGHT", "COUNT", "10")
+            c.call("BLPOP", "l", "0.01")  # timed out: nothing to propagate
+            c.call("RPUSH", "MARK", "done")
+        cmds = _propagated_during(aof_server, run)
+        assert cmds == [
+            [b"LPOP", b"l"], [b"RPOP", b"l"], [b"LPOP", b"l", b"3"], [b"RPUSH", b"l", b"x", b"y"],
+            [b"LMOVE", b"l", b"d", b"LEFT", b"RIGHT"], [b"RPOPLPUSH", b"l", b"d"], [b"RPOP", b"d", b"2"],
+        ]
+        c.call("LPOP", "MARK")
+    finally:
+        c.close()
+
+
+def test_served_later_propagates_after_the_push(aof_server):
+    p, w1, w2, w3 = (Conn(aof_server.port) for _ in range(4))
+    try:
+        p.call("FLUSHALL")
+        block(w1, p, "BLPOP", "k", "0")
+        block(w2, p, "BLMPOP", "0", "1", "k", "RIGHT", "COUNT", "2")
+        block(w3, p, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
+
+        def run():
+            p.call("MULTI")
+            p.call("RPUSH", "k", "1", "2", "3")
+            p.call("RPUSH", "src", "v")
+            p.call("EXEC")
+            assert w1.read_reply() == bulk_pair(b"k", b"1")
+            assert w2.read_reply() == b"*2\r\n$1\r\nk\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n"
+            assert w3.read_reply() == b"$1\r\nv\r\n"
+            p.call("RPUSH", "MARK", "done")
+        cmds = _propagated_during(aof_server, run)
+        assert cmds == [
+            [b"MULTI"], [b"RPUSH", b"k", b"1", b"2", b"3"], [b"RPUSH", b"src", b"v"], [b"EXEC"],
+            [b"LPOP", b"k"], [b"RPOP", b"k", b"2"], [b"LMOVE", b"src", b"dst", b"RIGHT", b"LEFT"],
+        ]
+        p.call("LPOP", "MARK")
+    finally:
+        for c in (p, w1, w2, w3):
+            c.close()

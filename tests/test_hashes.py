@@ -300,3 +300,67 @@ def test_hash_binary_safe(r):
     assert r.hget("h", b"") == b""
     assert r.hstrlen("h", b"") == 0
     assert r.hexists("h", b"") is True
+
+
+# -- propagation (observed in the AOF) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def aof_server():
+    from conftest import ServerProcess
+
+    srv = ServerProcess(args=["--appendonly", "yes", "--appendfsync", "always"])
+    yield srv
+    srv.stop()
+
+
+def _aof_commands(srv) -> list[list[bytes]]:
+    import glob
+
+    (path,) = glob.glob(srv.dir + "/appendonlydir/*.incr.aof")
+    with open(path, "rb") as f:
+        data = f.read()
+    out, i = [], 0
+    while i < len(data):
+        j = data.index(b"\r\n", i)
+        n = int(data[i + 1:j])
+        i = j + 2
+        args = []
+        for _ in range(n):
+            j = data.index(b"\r\n", i)
+            ln = int(data[i + 1:j])
+            args.append(data[j + 2:j + 2 + ln])
+            i = j + 2 + ln + 2
+        out.append(args)
+    return [c for c in out if c[0].upper() != b"SELECT"]
+
+
+def propagated(srv, *commands) -> tuple[list[bytes], list[list[bytes]]]:
+    """Run commands on a fresh connection: (their replies, what reached the AOF)."""
+    import time
+
+    c = RawClient(srv.port)
+    try:
+        c.call("FLUSHALL")
+        before = len(_aof_commands(srv))
+        replies = [c.call(*cmd) for cmd in commands]
+        c.call("SADD", "MARK", "done")
+        deadline = time.time() + 5
+        while True:
+            cmds = _aof_commands(srv)[before:]
+            if (cmds and cmds[-1] == [b"SADD", b"MARK", b"done"]) or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert cmds and cmds[-1] == [b"SADD", b"MARK", b"done"], cmds
+        return replies, cmds[:-1]
+    finally:
+        c.close()
+
+
+def test_hincrbyfloat_propagates_as_hset(aof_server):
+    replies, cmds = propagated(aof_server, ("HINCRBYFLOAT", "h", "f", "10.5"), ("HINCRBYFLOAT", "h", "f", "0.1"),
+                               ("HINCRBYFLOAT", "h", "f", "x"), ("HINCRBY", "h", "n", "2"), ("HSETNX", "h", "n", "1"),
+                               ("HDEL", "h", "zz"), ("HDEL", "h", "n"))
+    assert replies[:2] == [b"$4\r\n10.5\r\n", b"$4\r\n10.6\r\n"]
+    assert cmds == [[b"HSET", b"h", b"f", b"10.5"], [b"HSET", b"h", b"f", b"10.6"],
+                    [b"HINCRBY", b"h", b"n", b"2"], [b"HDEL", b"h", b"n"]]

@@ -310,3 +310,85 @@ def test_set_binary_safe(r):
     assert r.smembers("s") == {b"", b"\x00", b"\xff\xfe"}
     assert r.sismember("s", b"") == 1
     assert r.srem("s", b"\x00") == 1
+
+
+# -- propagation (observed in the AOF) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def aof_server():
+    from conftest import ServerProcess
+
+    srv = ServerProcess(args=["--appendonly", "yes", "--appendfsync", "always"])
+    yield srv
+    srv.stop()
+
+
+def _aof_commands(srv) -> list[list[bytes]]:
+    import glob
+
+    (path,) = glob.glob(srv.dir + "/appendonlydir/*.incr.aof")
+    with open(path, "rb") as f:
+        data = f.read()
+    out, i = [], 0
+    while i < len(data):
+        j = data.index(b"\r\n", i)
+        n = int(data[i + 1:j])
+        i = j + 2
+        args = []
+        for _ in range(n):
+            j = data.index(b"\r\n", i)
+            ln = int(data[i + 1:j])
+            args.append(data[j + 2:j + 2 + ln])
+            i = j + 2 + ln + 2
+        out.append(args)
+    return [c for c in out if c[0].upper() != b"SELECT"]
+
+
+def propagated(srv, *commands) -> tuple[list[bytes], list[list[bytes]]]:
+    """Run commands on a fresh connection: (their replies, what reached the AOF)."""
+    import time
+
+    c = RawClient(srv.port)
+    try:
+        c.call("FLUSHALL")
+        before = len(_aof_commands(srv))
+        replies = [c.call(*cmd) for cmd in commands]
+        c.call("SADD", "MARK", "done")
+        deadline = time.time() + 5
+        while True:
+            cmds = _aof_commands(srv)[before:]
+            if (cmds and cmds[-1] == [b"SADD", b"MARK", b"done"]) or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert cmds and cmds[-1] == [b"SADD", b"MARK", b"done"], cmds
+        return replies, cmds[:-1]
+    finally:
+        c.close()
+
+
+def test_spop_propagates_as_srem_or_del(aof_server):
+    replies, cmds = propagated(aof_server, ("SADD", "s", "a"), ("SPOP", "s"), ("SADD", "s", *range(10)),
+                               ("SPOP", "s", "3"), ("SPOP", "s", "0"), ("SPOP", "s", "100"), ("SPOP", "s"))
+    assert replies[1] == b"$1\r\na\r\n"
+    popped = replies[3].split(b"\r\n")[2:-1:2]
+    assert len(popped) == 3
+    assert cmds[0] == [b"SADD", b"s", b"a"]
+    assert cmds[1] == [b"SREM", b"s", b"a"]
+    assert cmds[3] == [b"SREM", b"s", *popped]
+    assert cmds[4:] == [[b"DEL", b"s"]]
+
+
+def test_spop_big_count_propagates_srem_batches(aof_server):
+    _, cmds = propagated(aof_server, ("SADD", "s", *range(3000)), ("SPOP", "s", "2500"))
+    srems = cmds[1:]
+    assert [len(c) - 2 for c in srems] == [1024, 1024, 452]
+    assert all(c[:2] == [b"SREM", b"s"] for c in srems)
+    assert len({m for c in srems for m in c[2:]}) == 2500
+
+
+def test_no_op_writes_are_not_propagated(aof_server):
+    _, cmds = propagated(aof_server, ("SADD", "s", "a"), ("SADD", "s", "a"), ("SREM", "s", "zz"),
+                         ("SMOVE", "s", "s", "a"), ("SMOVE", "nokey", "d", "a"), ("SINTERSTORE", "d", "nokey"),
+                         ("SPOP", "nokey"), ("SMOVE", "s", "d", "a"))
+    assert cmds == [[b"SADD", b"s", b"a"], [b"SMOVE", b"s", b"d", b"a"]]
