@@ -148,10 +148,9 @@ def _expire_ms(name: str, expire: bytes, flags: int) -> int:
     return ms
 
 
-def _set_generic(c: Client, argv: list[bytes], flags: int, key: bytes, val: bytes,
+def _set_generic(c: Client, argv: list[bytes], name: str, flags: int, key: bytes, val: bytes,
                  expire: bytes | None, ok_reply: Any = OK, abort_reply: Any = None) -> Any:
-    """setGenericCommand: SET, SETNX, SETEX and PSETEX."""
-    name = argv[0].decode("utf-8", "replace").lower()
+    """setGenericCommand: SET, SETNX, SETEX and PSETEX (``name`` is used in the expire error)."""
     when = _expire_ms(name, expire, flags) if expire is not None else 0
     old: Any = None
     if flags & _GET:
@@ -183,21 +182,26 @@ def _set_generic(c: Client, argv: list[bytes], flags: int, key: bytes, val: byte
          complexity="O(1)",
          summary="Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.")
 def set_(c: Client, argv: list[bytes]) -> Any:
+    if len(argv) == 3:  # the common case, without options
+        db = c.db
+        db.set(argv[1], argv[2])
+        db.changed(argv[1], b"set", b"$")
+        return OK
     flags, expire = _parse_extended(argv, _SET)
-    return _set_generic(c, argv, flags, argv[1], argv[2], expire)
+    return _set_generic(c, argv, "set", flags, argv[1], argv[2], expire)
 
 
 @command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), group="string", since="1.0.0",
          complexity="O(1)", summary="Set the string value of a key only when the key doesn't exist.")
 def setnx(c: Client, argv: list[bytes]) -> Any:
-    return _set_generic(c, argv, _NX, argv[1], argv[2], None, 1, 0)
+    return _set_generic(c, argv, "setnx", _NX, argv[1], argv[2], None, 1, 0)
 
 
 @command("setex", 4, "write denyoom", keys=(1, 1, 1), group="string", since="2.0.0",
          complexity="O(1)",
          summary="Sets the string value and expiration time of a key. Creates the key if it doesn't exist.")
 def setex(c: Client, argv: list[bytes]) -> Any:
-    return _set_generic(c, argv, _EX, argv[1], argv[3], argv[2])
+    return _set_generic(c, argv, "setex", _EX, argv[1], argv[3], argv[2])
 
 
 @command("psetex", 4, "write denyoom", keys=(1, 1, 1), group="string", since="2.6.0",
@@ -205,7 +209,7 @@ def setex(c: Client, argv: list[bytes]) -> Any:
          summary="Sets both string value and expiration time in milliseconds of a key. "
                  "The key is created if it doesn't exist.")
 def psetex(c: Client, argv: list[bytes]) -> Any:
-    return _set_generic(c, argv, _PX, argv[1], argv[3], argv[2])
+    return _set_generic(c, argv, "psetex", _PX, argv[1], argv[3], argv[2])
 
 
 @command("mset", -3, "write denyoom", keys=(1, -1, 2), group="string", since="1.0.1",
@@ -413,13 +417,13 @@ def setrange(c: Client, argv: list[bytes]) -> Any:
         if vlen == 0:
             return len(v)
         _check_string_length(c, offset, vlen)
-        if type(v) is bytes:
+        if type(v) is not bytearray:
             v = bytearray(v)
             db.set(key, v, keepttl=True)
-        end = offset + vlen
+        assert isinstance(v, bytearray)
         if len(v) < offset:
             v.extend(bytes(offset - len(v)))
-        v[offset:end] = value
+        v[offset:offset + vlen] = value
     db.changed(key, b"setrange", b"$")
     return len(v)
 
@@ -487,12 +491,9 @@ def decrby(c: Client, argv: list[bytes]) -> Any:
 def incrbyfloat(c: Client, argv: list[bytes]) -> Any:
     key = argv[1]
     v = _lookup_write(c, key)
-    if v is None:
-        base: tuple[int, int] | None = (0, 0)
-    else:
-        base = string2ld(bytes(v))
-        if base is None:
-            raise NOT_VALID_FLOAT
+    base = (0, 0) if v is None else string2ld(bytes(v))
+    if base is None:
+        raise NOT_VALID_FLOAT
     inc = string2ld(argv[2])
     if inc is None:
         raise NOT_VALID_FLOAT
