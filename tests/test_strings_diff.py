@@ -488,6 +488,10 @@ def test_lcs_random_strings_match_redis(server, real_redis) -> None:
         b = "".join(rnd.choice("ACGT") for _ in range(rnd.randint(0, 60)))
         cmds += [("MSET", "a", a, "b", b), ("LCS", "a", "b"), ("LCS", "a", "b", "LEN"),
                  ("LCS", "a", "b", "IDX", "MINMATCHLEN", str(rnd.randint(0, 4)), "WITHMATCHLEN")]
+    for _ in range(3):
+        a = "".join(rnd.choice("ACGT") for _ in range(rnd.randint(400, 700)))
+        b = "".join(rnd.choice("ACGTN") for _ in range(rnd.randint(400, 700)))
+        cmds += [("MSET", "a", a, "b", b), ("LCS", "a", "b"), ("LCS", "b", "a", "IDX", "WITHMATCHLEN")]
     diff_replies(real_redis.port, server.port, cmds)
 
 

@@ -704,8 +704,11 @@ def _lcs_rows(a: bytes, b: bytes) -> list[int]:
     blen = len(b)
     full = (1 << blen) - 1
     positions: dict[int, int] = {}
-    for j, ch in enumerate(b):
-        positions[ch] = positions.get(ch, 0) | (1 << j)
+    rb = b[::-1]  # bit j (from the right) is b[j]
+    for ch in set(a):
+        if ch in b:
+            table = bytes(0x31 if x == ch else 0x30 for x in range(256))
+            positions[ch] = int(rb.translate(table), 2)  # linear time for base 2
     rows = [full]
     v = full
     for ch in a:
