@@ -38,8 +38,8 @@ _OFFSET = 1 << 63
 _ULONG_MAX = (1 << 64) - 1
 _CACHE_SIZE = 8
 
-# id(container) -> (container, sorted signed hashes, elements in that order)
-_snapshots: OrderedDict[int, tuple[Any, list[int], list[Any]]] = OrderedDict()
+# id(container) -> (container, sorted distinct signed hashes, hash -> element or list of colliding ones)
+_snapshots: OrderedDict[int, tuple[Any, list[int], dict[int, Any]]] = OrderedDict()
 
 
 def parse_cursor(arg: bytes) -> int:
@@ -114,20 +114,35 @@ def parse_scan_options(argv: list[bytes], start: int, allow_type: bool = False) 
     return opts
 
 
-def _snapshot(container: Collection[Any], fresh: bool) -> tuple[list[int], list[Any]]:
+class _Collided(list):  # type: ignore[type-arg]
+    """Several elements sharing one hash value (rare)."""
+
+
+def _snapshot(container: Collection[Any], fresh: bool) -> tuple[list[int], dict[int, Any]]:
     key = id(container)
     entry = _snapshots.get(key)
     if entry is not None and entry[0] is container and not fresh:
         _snapshots.move_to_end(key)
         return entry[1], entry[2]
-    pairs = sorted(zip(map(hash, container), container, strict=True))
-    hashes = [p[0] for p in pairs]
-    elems = [p[1] for p in pairs]
-    _snapshots[key] = (container, hashes, elems)
+    # sorting plain ints and one dict build keep this mostly in C
+    by_hash: dict[int, Any] = dict(zip(map(hash, container), container, strict=True))
+    if len(by_hash) != len(container):
+        by_hash = {}
+        for e in container:
+            h = hash(e)
+            prev = by_hash.get(h)
+            if prev is None:
+                by_hash[h] = e
+            elif type(prev) is _Collided:
+                prev.append(e)
+            else:
+                by_hash[h] = _Collided((prev, e))
+    hashes = sorted(by_hash)
+    _snapshots[key] = (container, hashes, by_hash)
     _snapshots.move_to_end(key)
     while len(_snapshots) > _CACHE_SIZE:
         _snapshots.popitem(last=False)
-    return hashes, elems
+    return hashes, by_hash
 
 
 def forget(container: Any) -> None:
@@ -141,18 +156,22 @@ def scan(container: Collection[Any], cursor: int, count: int) -> tuple[int, list
     """One SCAN step over a dict (its keys) or set: (next cursor, elements).
 
     Returns about ``count`` elements still present in ``container`` whose hash
-    position is >= ``cursor``; elements with equal positions always come
-    together so the next cursor never splits them.
+    position is >= ``cursor``; elements with equal positions (hash collisions)
+    always come together so the next cursor never splits them.
     """
     if not container:
         return 0, []
-    hashes, elems = _snapshot(container, cursor == 0)
+    hashes, by_hash = _snapshot(container, cursor == 0)
     n = len(hashes)
     i = bisect_left(hashes, cursor - _OFFSET) if cursor else 0
     j = min(n, i + max(1, count))
-    while j < n and hashes[j] == hashes[j - 1]:
-        j += 1
-    out = [e for e in elems[i:j] if e in container]
+    out: list[Any] = []
+    for h in hashes[i:j]:
+        e = by_hash[h]
+        if type(e) is _Collided:
+            out.extend(x for x in e if x in container)
+        elif e in container:
+            out.append(e)
     if j >= n:
         forget(container)
         return 0, out
