@@ -249,17 +249,16 @@ def _load_sets(c: Client, keys: list[bytes], write: bool) -> list[set[bytes] | N
 
 
 def _inter(sets: list[set[bytes] | None], limit: int = 0) -> set[bytes]:
-    if any(s is None for s in sets):
+    present = [s for s in sets if s is not None]
+    if len(present) != len(sets):
         return set()
-    ordered = sorted(sets, key=len)  # type: ignore[arg-type]
-    first = ordered[0]
-    assert first is not None
-    rest = ordered[1:]
+    present.sort(key=len)
+    first, rest = present[0], present[1:]
     if not limit:
         return first.intersection(*rest)
     out: set[bytes] = set()
     for m in first:
-        if all(m in s for s in rest):  # type: ignore[operator]
+        if all(m in s for s in rest):
             out.add(m)
             if len(out) >= limit:
                 break
