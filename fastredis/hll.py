@@ -44,6 +44,7 @@ SPARSE_XZERO_MAX_LEN = 16384
 ALPHA_INF = 0.721347520444481703680
 SEED = 0xADC83B19
 
+LLROUND_OVERFLOW = 1 << 63  # what llroundl() of a too large estimate becomes on x86-64
 INVALID = -1  # hllSparseSet result: corrupted representation
 PROMOTE = 2  # hllSparseSet result: caller must convert to dense and retry
 
@@ -502,20 +503,30 @@ def _tau(x: float) -> float:
 
 
 def count_from_histogram(hist: list[int]) -> int:
-    """hllCount's estimator (Ertl, arXiv:1702.01284) with Redis' exact float steps."""
+    """hllCount's estimator (Ertl, arXiv:1702.01284) with Redis' exact float steps.
+
+    The result is Redis' uint64; see ``as_reply`` for how it reaches the client.
+    """
     m = float(REGISTERS)
     z = m * _tau((m - hist[Q + 1]) / m)
     for j in range(Q, 0, -1):
         z += hist[j]
         z *= 0.5
     z += m * _sigma(hist[0] / m)
+    if z == 0.0:  # C divides by zero: +inf
+        return LLROUND_OVERFLOW
     e = ALPHA_INF * m * m / z
-    if e == math.inf:
-        return 0
+    if e >= 9223372036854775808.0:  # llroundl out of range: x86 gives LLONG_MIN
+        return LLROUND_OVERFLOW
     f = math.floor(e)
     if e - f >= 0.5:  # llroundl: halves away from zero (e >= 0)
         f += 1
     return int(f)
+
+
+def as_reply(card: int) -> int:
+    """Redis replies with addReplyLongLong: the uint64 is read as a signed long long."""
+    return card - (1 << 64) if card >> 63 else card
 
 
 def histogram(v: bytes | bytearray) -> list[int]:

@@ -126,7 +126,7 @@ def _merged_lanes(c: Client, keys: list[bytes]) -> tuple[hll.Lanes, bool]:
 def pfcount(c: Client, argv: list[bytes]) -> Any:
     if len(argv) > 2:
         lanes, _ = _merged_lanes(c, argv[1:])
-        return hll.count_from_histogram(hll.lanes_histogram(lanes))
+        return hll.as_reply(hll.count_from_histogram(hll.lanes_histogram(lanes)))
     key = argv[1]
     db = c.db
     v = db.get(key)
@@ -145,7 +145,7 @@ def pfcount(c: Client, argv: list[bytes]) -> Any:
     # a read-only command that still modifies the string: WATCH and dirty like Redis
     db.signal_modified(key)
     c.server.dirty += 1
-    return card
+    return hll.as_reply(card)
 
 
 @command("pfmerge", -2, "write denyoom", keys=(1, -1, 1), group="hyperloglog", since="2.8.9",
