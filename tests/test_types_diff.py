@@ -297,6 +297,13 @@ def test_big_set_unordered(diff):
           U("SPOP", "big", "300"), ("SCARD", "big"), U("SRANDMEMBER", "ints", "1000")])
 
 
+def test_intset_members_in_numeric_order(diff):
+    # integer sets small enough for an intset are walked in numeric order by Redis: exact bytes
+    diff([("SADD", "n", "30", "-7", "1", "9223372036854775807", "-9223372036854775808", "2"), ("SMEMBERS", "n"),
+          ("SSCAN", "n", "0"), ("SRANDMEMBER", "n", "50"), ("SADD", "m", *range(100, 0, -1)), ("SMEMBERS", "m"),
+          ("SPOP", "n", "10"), ("SMEMBERS", "n")])
+
+
 def test_set_arity_errors(diff):
     diff([("SADD", "s"), ("SREM", "s"), ("SMEMBERS",), ("SISMEMBER", "s"), ("SMISMEMBER", "s"), ("SCARD",),
           ("SPOP",), ("SRANDMEMBER",), ("SMOVE", "a", "b"), ("SINTER",), ("SINTERSTORE", "d"), ("SINTERCARD", "1"),

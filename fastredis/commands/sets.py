@@ -12,9 +12,9 @@ import random
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from .._resp import ReplyError, SetReply
+from .._resp import ReplyError, SetReply, string2ll
 from ..db import WRONGTYPE
-from ..scan import parse_cursor, parse_scan_options, scan, scan_all
+from ..scan import parse_cursor, parse_scan_options, scan
 from .table import SYNTAX_ERROR, command, parse_int
 
 if TYPE_CHECKING:
@@ -59,9 +59,18 @@ def _small_set(c: Client, s: set[bytes]) -> bool:
 
 
 def _is_int(m: bytes) -> bool:
-    from .._resp import string2ll
-
     return len(m) <= 20 and string2ll(m) is not None
+
+
+def members_in_order(c: Client, s: set[bytes]) -> list[bytes]:
+    """All members, in Redis' order where it is predictable.
+
+    A set of integers small enough for an intset is walked in ascending
+    numeric order by Redis; other sets come in hash-table order anyway.
+    """
+    if len(s) <= c.server.config["set-max-intset-entries"] and all(_is_int(m) for m in s):
+        return sorted(s, key=int)
+    return list(s)
 
 
 @command("sadd", -3, "write denyoom fast", keys=(1, 1, 1), group="set", since="1.0.0",
@@ -104,7 +113,7 @@ def srem(c: Client, argv: list[bytes]) -> Any:
          summary="Returns all members of a set.")
 def smembers(c: Client, argv: list[bytes]) -> Any:
     s = _get_set(c, argv[1])
-    return SetReply([] if s is None else list(s))
+    return SetReply([] if s is None else members_in_order(c, s))
 
 
 @command("sismember", 3, "readonly fast", keys=(1, 1, 1), group="set", since="1.0.0",
@@ -137,7 +146,7 @@ def _spop_count(c: Client, key: bytes, count: int) -> Any:
     db = c.db
     size = len(s)
     if count >= size:
-        out = list(s)
+        out = members_in_order(c, s)
         db.changed(key, b"spop", b"s", 0)
         db.delete(key)
         db.changed(key, b"del", b"g", size)
@@ -195,7 +204,7 @@ def srandmember(c: Client, argv: list[bytes]) -> Any:
                 raise OUT_OF_RANGE_PLAIN
             return random.choices(list(s), k=n)
         if count >= len(s):
-            return list(s)
+            return members_in_order(c, s)
         return random.sample(list(s), count)
     if len(argv) > 3:
         raise SYNTAX_ERROR
@@ -378,7 +387,7 @@ def sscan(c: Client, argv: list[bytes]) -> Any:
         return [b"0", []]
     opts = parse_scan_options(argv, 3)
     if _small_set(c, s):
-        nxt, members = scan_all(s)
+        nxt, members = 0, members_in_order(c, s)
     else:
         nxt, members = scan(s, cursor, opts.count)
     if opts.match is not None:
