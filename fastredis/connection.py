@@ -132,28 +132,26 @@ class Connection(asyncio.Protocol):
         writer = self.writer
         writer.resp = c.resp
         server = self.server
+        run = process_command
+        write = writer.write
         while True:
             cmds = self.pending or parser.parse()
             self.pending = []
             if not cmds:
                 break
-            i = 0
-            n = len(cmds)
-            while i < n:
-                argv = cmds[i]
-                i += 1
+            for i, argv in enumerate(cmds):
                 if server.pause_until and self._paused_for(argv):
-                    self.pending = cmds[i - 1:]
+                    self.pending = cmds[i:]
                     break
-                reply = process_command(c, argv)
+                reply = run(c, argv)
                 if reply is BLOCKED:
                     self.waiting = True
-                    self.pending = cmds[i:]
+                    self.pending = cmds[i + 1:]
                     break
                 mode = c.reply_mode
                 if mode == REPLY_ON:
                     writer.resp = c.resp
-                    writer.write(reply)
+                    write(reply)
                 elif mode == REPLY_SKIP:
                     c.reply_mode = REPLY_ON
                 elif mode == REPLY_SKIP_NEXT:
@@ -236,10 +234,13 @@ class Connection(asyncio.Protocol):
         w = self.writer
         if len(w) and self.transport is not None and not self.closed:
             data = w.take()
-            self.server.stats.total_net_output_bytes += len(data)
-            self.server.stats.total_writes_processed += 1
-            self.transport.write(data)
-            self._check_output_limit()
+            stats = self.server.stats
+            stats.total_net_output_bytes += len(data)
+            stats.total_writes_processed += 1
+            t = self.transport
+            t.write(data)
+            if t.get_write_buffer_size() >= 1024 * 1024:
+                self._check_output_limit()
 
     def _check_output_limit(self) -> None:
         c = self.client

@@ -108,10 +108,16 @@ def resolve(argv: list[bytes]) -> Command | ReplyError:
 
 def process_command(c: Client, argv: list[bytes]) -> Any:
     """Everything between a parsed request and its reply value."""
-    cmd = resolve(argv)
-    if type(cmd) is ReplyError:
-        return reject(c, None, cmd)
-    assert isinstance(cmd, Command)
+    # fast path: a known command without subcommands and with a valid arity
+    # (the same outcome as resolve(), minus a call and a lower())
+    cmd = _by_name.get(argv[0])
+    if cmd is None or cmd.subcommands or (
+        (cmd.arity > 0 and len(argv) != cmd.arity) or len(argv) < -cmd.arity
+    ):
+        found = resolve(argv)
+        if isinstance(found, ReplyError):
+            return reject(c, None, found)
+        cmd = found
     flags = cmd.flags
     if not c.authenticated and "no-auth" not in flags:
         return reject(c, cmd, NOAUTH)
