@@ -16,7 +16,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .._resp import NULL_ARRAY, OK, ReplyError
-from ..blocking import parse_timeout
+from ..blocking import BLOCKED, parse_timeout
 from ..db import WRONGTYPE
 from .table import NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX_ERROR, command, parse_int, wrong_arity
 
@@ -618,10 +618,6 @@ def _block_move(c: Client, src: bytes, dst: bytes, wfrom: int, wto: int, timeout
         v = lmove_generic(c, src, dst, wfrom, wto)
         c.propagate_argv = [prop]
         return v
-    if c.in_exec or c.is_master:
-        # not allowed to block: answers at once, with a null bulk (not the timeout's null array)
-        return None
-
     def retry(cl: Client) -> Any:
         if not _has_data(cl, [src]):
             return None
@@ -631,7 +627,11 @@ def _block_move(c: Client, src: bytes, dst: bytes, wfrom: int, wto: int, timeout
         cl.server.propagate(cl.db.id, prop)
         return v
 
-    return c.server.blocking.block(c, [src], timeout_ms, _safe_retry(retry, name), NULL_ARRAY)
+    res = c.server.blocking.block(c, [src], timeout_ms, _safe_retry(retry, name), NULL_ARRAY)
+    if res is not BLOCKED:
+        # not allowed to block (MULTI, scripts, master link): a null bulk, not the timeout's null array
+        return None
+    return res
 
 
 @command("blmove", 6, "write denyoom blocking", keys=(1, 2, 1), group="list", since="6.2.0",
