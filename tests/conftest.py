@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -17,6 +18,9 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# every server's working directory lives under one folder removed when the test run ends
+TMP_BASE = tempfile.mkdtemp(prefix="fastredis-tests-")
+atexit.register(shutil.rmtree, TMP_BASE, True)
 
 
 def free_port() -> int:
@@ -48,7 +52,7 @@ class ServerProcess:
     def __init__(self, args: list[str] | None = None, cmd: list[str] | None = None,
                  cwd: str | None = None, port: int | None = None, wait: bool = True) -> None:
         self.port = port or free_port()
-        self.dir = cwd or tempfile.mkdtemp(prefix="fastredis-test-")
+        self.dir = cwd or tempfile.mkdtemp(prefix="server-", dir=TMP_BASE)
         self.logfile = os.path.join(self.dir, "server.log")
         base = cmd or [sys.executable, "-m", "fastredis"]
         full = base + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.dir] + (args or [])
