@@ -89,11 +89,17 @@ class Database:
     def get(self, key: bytes) -> Any:
         """Read lookup: expiry, keyspace hit/miss stats."""
         if key in self.expires and self.expire_if_needed(key):
-            self.server.stats.keyspace_misses += 1
+            server = self.server
+            server.stats.keyspace_misses += 1
+            if server.notify_flags:
+                server.notify(b"m", b"keymiss", key, self.id)
             return None
         v = self.data.get(key)
         if v is None:
-            self.server.stats.keyspace_misses += 1
+            server = self.server
+            server.stats.keyspace_misses += 1
+            if server.notify_flags:
+                server.notify(b"m", b"keymiss", key, self.id)
         else:
             self.server.stats.keyspace_hits += 1
         return v

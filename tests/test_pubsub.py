@@ -192,3 +192,20 @@ def test_invalid_notify_flags(notify):
     with pytest.raises(redis.ResponseError) as e:
         notify.config_set("notify-keyspace-events", "KQ")
     assert "Invalid event class character" in str(e.value)
+
+
+def test_keymiss_events(notify, server):
+    r = notify
+    r.config_set("notify-keyspace-events", "Em")
+    p = server.client().pubsub()
+    p.subscribe("__keyevent@0__:keymiss")
+    p.get_message(timeout=1)
+    r.get("not-there")
+    m = None
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        m = p.get_message(timeout=0.5)
+        if m and m["type"] == "message":
+            break
+    assert m is not None and m["data"] == b"not-there"
+    p.close()

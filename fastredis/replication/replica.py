@@ -247,6 +247,8 @@ class ReplicaRole:
         self.host, self.port = host, port
         ctx.is_replica_of_master = True
         ctx.extras["master_link_up"] = False
+        if hasattr(ctx.log, "role"):
+            ctx.log.role = "S"
         if was_master:
             # our own history becomes the cached master: PSYNC can continue partially
             m = self.master_role
@@ -264,6 +266,8 @@ class ReplicaRole:
         self.host = None
         ctx.is_replica_of_master = False
         ctx.extras["master_link_up"] = False
+        if hasattr(ctx.log, "role"):
+            ctx.log.role = "M"
         m.replid2 = m.replid
         m.second_offset = m.master_repl_offset + 1
         from .master import new_replid
