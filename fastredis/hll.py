@@ -22,7 +22,7 @@ import math
 import re
 import struct
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, OrderedDict
 from itertools import accumulate
 
 P = 14
@@ -469,6 +469,30 @@ class SparseEditor:
                         continue
             p += 1
         self.hdr[15] |= 0x80
+
+
+# Decoding a sparse HLL costs O(opcodes) in Python; PFADD on the same key reuses the editor
+# that produced the stored value as long as the opcode bytes are untouched (SETRANGE or
+# APPEND on the key change them and force a fresh decode).
+_EDITORS: OrderedDict[int, tuple[bytearray, SparseEditor, bytes]] = OrderedDict()
+_EDITORS_MAX = 32
+
+
+def sparse_editor(v: bytes | bytearray) -> SparseEditor:
+    """An editor for the sparse HLL ``v`` (cached state when still valid)."""
+    entry = _EDITORS.pop(id(v), None)
+    if entry is not None and entry[0] is v and entry[2] == v[HDR_SIZE:]:
+        editor = entry[1]
+        editor.hdr = bytearray(v[:HDR_SIZE])
+        return editor
+    return SparseEditor(v)
+
+
+def remember_editor(v: bytearray, editor: SparseEditor) -> None:
+    """Keep ``editor`` for the next update of ``v`` (which it just produced)."""
+    _EDITORS[id(v)] = (v, editor, bytes(v[HDR_SIZE:]))
+    while len(_EDITORS) > _EDITORS_MAX:
+        _EDITORS.popitem(last=False)
 
 
 # -- estimator ---------------------------------------------------------------------

@@ -52,7 +52,7 @@ def _add_elements(v: bytearray, elements: list[bytes], max_bytes: int) -> tuple[
             index, count = hll.pat_len(ele)
             updated += hll.dense_set(v, index, count)
         return v, updated, True
-    editor: hll.SparseEditor | None = hll.SparseEditor(v)
+    editor: hll.SparseEditor | None = hll.sparse_editor(v)
     for ele in elements:
         index, count = hll.pat_len(ele)
         if editor is None:
@@ -73,6 +73,7 @@ def _add_elements(v: bytearray, elements: list[bytes], max_bytes: int) -> tuple[
             updated += res
     if editor is not None:
         v = editor.value()
+        hll.remember_editor(v, editor)
     return v, updated, True
 
 
