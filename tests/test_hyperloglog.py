@@ -389,9 +389,12 @@ def test_hll_module_estimator_edge_cases():
     hist[hll.Q + 1] = hll.REGISTERS  # every register saturated: llroundl overflows
     assert hll.count_from_histogram(hist) == 1 << 63
     assert hll.as_reply(1 << 63) == -(2**63)
-    # MurmurHash64A reference values (Redis' seed), cross-checked against redis-server above
-    assert hll.pat_len(b"") == hll.pat_len(b"")
-    assert hll.murmurhash64a(b"a" * 9) != hll.murmurhash64a(b"a" * 8)
+    # (register, pattern length) as redis-server's PFDEBUG DECODE shows them after one PFADD
+    assert hll.pat_len(b"") == (5938, 2)
+    assert hll.pat_len(b"a") == (12711, 2)
+    assert hll.pat_len(b"foobar") == (1910, 4)
+    assert hll.pat_len(b"0123456789abcdef") == (5949, 1)
+    assert hll.pat_len(b"hello world!") == (8716, 3)
 
 
 def test_raw_reply_of_pfadd(server):

@@ -314,7 +314,7 @@ def bitop(c: Client, argv: list[bytes]) -> Any:
         else:
             for n in nums[1:]:
                 res ^= n
-    db.set(target, res.to_bytes(maxlen, "big"))
+    db.set(target, bytearray(res.to_bytes(maxlen, "big")))  # Redis' createObject: raw encoding
     db.changed(target, b"set", b"$")
     return maxlen
 
