@@ -9,6 +9,8 @@ blocked, after the command that made the key ready has finished, as Redis does.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -36,30 +38,53 @@ TIMEOUT_NEGATIVE = ReplyError("ERR timeout is negative")
 TIMEOUT_NOT_INT = ReplyError("ERR timeout is not an integer or out of range")
 
 
+TIMEOUT_OUT_OF_RANGE = ReplyError("ERR timeout is out of range")
+LLONG_MAX = 2**63 - 1
+
+
+def _strtold(text: str) -> float | None:
+    """strtold as Redis' string2ld uses it: decimal or hex floats, inf; no NaN, no spaces."""
+    if not text or text[0].isspace() or text[-1].isspace():
+        return None
+    body = text.lstrip("+-")
+    try:
+        if body[:2].lower() == "0x":
+            v = float.fromhex(text)
+        else:
+            v = float(text)
+    except ValueError:
+        return None
+    if v != v or "_" in text:
+        return None
+    return v
+
+
 def parse_timeout(arg: bytes, unit_seconds: bool = True) -> int:
-    """Parse a blocking timeout to milliseconds (0 = forever), with Redis' errors."""
+    """Parse a blocking timeout to milliseconds (0 = forever) like getTimeoutFromObjectOrReply."""
     if unit_seconds:
         try:
-            text = arg.decode()
-            if text.strip() != text or not text or text.lower() in ("nan", "+nan", "-nan"):
-                raise ValueError
-            secs = float(text)
-        except (ValueError, UnicodeDecodeError):
-            raise TIMEOUT_NOT_FLOAT from None
-        if secs != secs or secs in (float("inf"), float("-inf")):
+            secs = _strtold(arg.decode("ascii"))
+        except UnicodeDecodeError:
+            secs = None
+        if secs is None:
             raise TIMEOUT_NOT_FLOAT
-        if secs < 0:
+        ms_f = secs * 1000.0
+        if ms_f > LLONG_MAX:
+            raise TIMEOUT_OUT_OF_RANGE
+        if ms_f < 0:
             raise TIMEOUT_NEGATIVE
-        ms = int(secs * 1000 + 0.5) if secs * 1000 - int(secs * 1000) >= 0.5 else int(secs * 1000)
-        if secs > 0 and ms == 0:
-            ms = 1
-        return ms
-    try:
-        ms = int(arg)
-    except ValueError:
-        raise TIMEOUT_NOT_INT from None
+        ms = math.ceil(ms_f)
+    else:
+        from ._resp import string2ll
+
+        v = string2ll(arg)
+        if v is None:
+            raise TIMEOUT_NOT_INT
+        ms = int(v)
     if ms < 0:
         raise TIMEOUT_NEGATIVE
+    if ms > 0 and ms > LLONG_MAX - int(time.time() * 1000):
+        raise TIMEOUT_OUT_OF_RANGE
     return ms
 
 
