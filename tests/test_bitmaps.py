@@ -453,3 +453,72 @@ def test_bitmap_values_stay_strings(r):
     r.execute_command("BITFIELD", "k", "SET", "u8", 32, 65)
     assert r.get("k") == b"\x80xyzA"
     assert r.getrange("k", 1, 2) == b"xy"
+
+
+# -- scenarios from Redis' own test suite (tests/unit/bitops.tcl) ----------------------------
+
+
+def test_bitcount_misaligned(r):
+    r.set("str", "ab")
+    assert r.bitcount("str", 1, -1) == 3
+    r.set("str2", "__PPxxxxxxxxxxxxxxxxRR__")
+    assert r.bitcount("str2", 2, -3) == 74
+
+
+@pytest.mark.parametrize("bit,fill,last", [(0, b"\xff", b"\x0f"), (1, b"\x00", b"\xf0")])
+def test_bitpos_unaligned_full_word_remainder(r, bit, fill, last):
+    r.set("str", fill * 27 + last)
+    for start in range(9):
+        assert r.bitpos("str", bit, start) == 216
+    for start in range(1, 66, 8):
+        assert r.bitpos("str", bit, start, -1, "bit") == 216
+
+
+def test_bitpos_intervals(r):
+    r.set("str", b"\x00\xff\x00")
+    assert [r.bitpos("str", 0, s, e) for s, e in [(0, -1), (1, -1), (2, -1), (2, 200), (1, 1)]] == [0, 16, 16, 16, -1]
+    assert [r.bitpos("str", 0, s, e, "bit") for s, e in [(0, -1), (8, -1), (16, -1), (16, 200), (8, 8)]] == \
+        [0, 16, 16, 16, -1]
+    assert [r.bitpos("str", 1, s, e) for s, e in [(0, -1), (1, -1), (2, -1), (2, 200), (1, 1)]] == [8, 8, -1, -1, 8]
+    assert [r.bitpos("str", 1, s, e, "bit") for s, e in [(0, -1), (8, -1), (16, -1), (16, 200), (8, 8)]] == \
+        [8, 8, -1, -1, 8]
+
+
+def test_bitpos_fuzzy_with_setbit(r):
+    rnd = random.Random(21)
+    size = 65536 * 8
+    first_one = -1
+    for _ in range(300):
+        assert r.bitpos("ones", 1) == first_one
+        assert r.bitpos("ones", 1, 0, -1, "bit") == first_one
+        pos = rnd.randrange(size)
+        r.setbit("ones", pos, 1)
+        first_one = pos if first_one == -1 else min(first_one, pos)
+    r.set("zeros", b"\xff" * (size // 8))
+    first_zero = size
+    for _ in range(300):
+        assert r.bitpos("zeros", 0) == first_zero
+        assert r.bitpos("zeros", 0, 0, -1, "bit") == (-1 if first_zero == size else first_zero)
+        pos = rnd.randrange(size)
+        r.setbit("zeros", pos, 0)
+        first_zero = min(first_zero, pos)
+
+
+def test_bitop_fuzzing_against_python(r):
+    rnd = random.Random(22)
+    for op in ("AND", "OR", "XOR", "NOT"):
+        for _ in range(10):
+            vecs = [bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 1000)))
+                    for _ in range(1 if op == "NOT" else rnd.randint(1, 10))]
+            keys = ["v%d" % i for i in range(len(vecs))]
+            for k, v in zip(keys, vecs):
+                r.set(k, v)
+            n = max(map(len, vecs))
+            padded = [int.from_bytes(v + bytes(n - len(v)), "big") for v in vecs]
+            acc = padded[0]
+            for x in padded[1:]:
+                acc = acc & x if op == "AND" else acc | x if op == "OR" else acc ^ x
+            if op == "NOT":
+                acc ^= (1 << (8 * n)) - 1
+            assert r.bitop(op, "target", *keys) == n
+            assert r.get("target") == (acc.to_bytes(n, "big") if n else None)
