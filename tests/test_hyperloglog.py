@@ -407,3 +407,25 @@ def test_raw_reply_of_pfadd(server):
         assert c.call("PFMERGE", "rawh") == b"+OK\r\n"
     finally:
         c.close()
+
+
+def test_pfcount_cache_update_reaches_the_aof():
+    """PFCOUNT rewrites the cached cardinality: Redis propagates it so the AOF/replicas match."""
+    import os
+
+    srv = ServerProcess(args=["--appendonly", "yes"])
+    try:
+        c = srv.client()
+        c.pfadd("h", "a", "b")
+        assert c.pfcount("h") == 2
+        assert c.pfcount("h") == 2  # cached now: nothing more to propagate
+        before = c.get("h")
+        path = os.path.join(srv.dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+        with open(path, "rb") as f:
+            aof = f.read()
+        assert aof.count(b"PFCOUNT") == 1
+        srv.stop()
+        srv = ServerProcess(args=["--appendonly", "yes"], cwd=srv.dir, port=srv.port)
+        assert srv.client().get("h") == before  # replayed to the same bytes, cache included
+    finally:
+        srv.stop()

@@ -143,9 +143,15 @@ def pfcount(c: Client, argv: list[bytes]) -> Any:
     except hll.HLLError:
         raise INVALID_HLL from None
     hll.store_card(v, card)
-    # a read-only command that still modifies the string: WATCH and dirty like Redis
+    # A read-only command that still modifies the string: WATCH, dirty and propagation like
+    # Redis, so replicas and the AOF hold the same bytes (the executor only propagates
+    # "write" commands; PUBLISH propagates itself the same way).  A replica only relays its
+    # master's stream.
     db.signal_modified(key)
-    c.server.dirty += 1
+    server = c.server
+    server.dirty += 1
+    if not server.is_replica_of_master:
+        server.propagate(c.db.id, argv)
     return hll.as_reply(card)
 
 
