@@ -224,3 +224,19 @@ def test_raw_client_sanity(server):
         c.call("DEL", "sanity")
     finally:
         c.close()
+
+
+def test_encodings_and_ttls(ports):
+    """Writers keep the TTL (BITOP replaces the key and drops it) and leave a raw string."""
+    cmds = [
+        ("SET", "k", "12", "EX", 1000), ("SETBIT", "k", 1, 1), ("TTL", "k"), ("OBJECT", "ENCODING", "k"),
+        ("SET", "k2", "ab", "EX", 1000), ("BITFIELD", "k2", "SET", "u8", 0, 1), ("TTL", "k2"),
+        ("OBJECT", "ENCODING", "k2"), ("SET", "k3", "abc", "EX", 1000), ("SETBIT", "k3", 1, 1), ("TTL", "k3"),
+        ("SETBIT", "new", 3, 1), ("OBJECT", "ENCODING", "new"), ("TYPE", "new"),
+        ("SET", "a", "1"), ("SET", "b", "2"), ("BITOP", "OR", "d", "a", "b"), ("OBJECT", "ENCODING", "d"),
+        ("SET", "d", "x", "EX", 1000), ("BITOP", "XOR", "d", "a", "b"), ("TTL", "d"), ("GET", "d"),
+        ("BITOP", "AND", "d", "missing"), ("EXISTS", "d"),
+        ("SET", "e", "x"), ("BITOP", "NOT", "e", "missing"), ("EXISTS", "e"),
+        ("SET", "i", 7), ("GETBIT", "i", 6), ("BITFIELD_RO", "i", "GET", "u8", 0), ("OBJECT", "ENCODING", "i"),
+    ]
+    diff_replies(*ports, cmds)

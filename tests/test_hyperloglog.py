@@ -429,3 +429,14 @@ def test_pfcount_cache_update_reaches_the_aof():
         assert srv.client().get("h") == before  # replayed to the same bytes, cache included
     finally:
         srv.stop()
+
+
+def test_ttl_and_encoding_identical(ports):
+    cmds = [
+        ("PFADD", "h", "a"), ("EXPIRE", "h", 1000), ("PFADD", "h", "b", "c"), ("TTL", "h"),
+        ("PFCOUNT", "h"), ("TTL", "h"), ("PFMERGE", "h", "missing"), ("TTL", "h"),
+        ("OBJECT", "ENCODING", "h"), ("TYPE", "h"), ("PFDEBUG", "TODENSE", "h"), ("TTL", "h"),
+        ("OBJECT", "ENCODING", "h"), ("DEL", "h"), ("PFADD", "h"), ("OBJECT", "ENCODING", "h"),
+        ("PFMERGE", "m", "h"), ("OBJECT", "ENCODING", "m"),
+    ]
+    diff_replies(*ports, cmds)
