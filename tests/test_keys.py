@@ -547,7 +547,8 @@ def test_move_errors(r, raw2):
     assert raw2.call("MOVE", "k", "16") == b"-ERR DB index is out of range\r\n"
     assert raw2.call("MOVE", "k", "-1") == b"-ERR DB index is out of range\r\n"
     assert raw2.call("MOVE", "k", "x") == b"-ERR value is not an integer or out of range\r\n"
-    assert raw2.call("MOVE", "k", "2147483648") == b"-ERR value is not an integer or out of range\r\n"
+    assert raw2.call("MOVE", "k", "2147483648") == (
+        b"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n")
 
 
 # -- COPY ---------------------------------------------------------------------------------------

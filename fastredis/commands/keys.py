@@ -23,7 +23,6 @@ from .table import (
     INT64_MAX,
     INT64_MIN,
     NO_SUCH_KEY,
-    NOT_INTEGER,
     command,
     container,
     parse_int,
@@ -43,6 +42,7 @@ LFU_SELECTED = ReplyError(
     "between policies at runtime LRU and LFU data will take some time to adjust.")
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+INT_RANGE = ReplyError("ERR value is out of range, value must between -2147483648 and 2147483647")
 OBJ_SHARED_INTEGERS = 10000
 OBJ_SHARED_REFCOUNT = INT_MAX
 LFU_INIT_VAL = 5
@@ -74,7 +74,7 @@ def _parse_dbid(c: Client, arg: bytes) -> Database:
     """getIntFromObjectOrReply + selectDb: the Database for a DB index argument."""
     dbid = parse_int(arg)
     if not INT_MIN <= dbid <= INT_MAX:
-        raise NOT_INTEGER
+        raise INT_RANGE
     dbs = c.server.dbs
     if not 0 <= dbid < len(dbs):
         raise DB_INDEX_OUT_OF_RANGE
