@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .glob import stringmatch
@@ -16,6 +16,23 @@ from .glob import stringmatch
 
 class ConfigError(Exception):
     """A bad name or value; the text is what Redis says after ``ERR``/in the log."""
+
+
+class SetError(Exception):
+    """CONFIG SET refused: the argument it is about and Redis' reason (None: no reason given)."""
+
+    def __init__(self, name: str, reason: str | None, unknown: bool = False) -> None:
+        super().__init__(name, reason)
+        self.name = name
+        self.reason = reason
+        self.unknown = unknown
+
+    def reply_text(self) -> str:
+        if self.unknown:
+            return f"ERR Unknown option or number of arguments for CONFIG SET - '{self.name}'"
+        if self.reason is None:
+            return f"ERR CONFIG SET failed (possibly related to argument '{self.name}')"
+        return f"ERR CONFIG SET failed (possibly related to argument '{self.name}') - {self.reason}"
 
 
 MEMORY_UNITS = {
@@ -58,6 +75,7 @@ class Param:
     choices: tuple[str, ...] = ()
     multi_enum: bool = False  # enum that takes several words (e.g. enable-debug-command? no)
     immutable: bool = False
+    hidden: bool = False  # not listed by CONFIG GET globs (debugging knobs), like Redis' HIDDEN_CONFIG
     sensitive: bool = False
     parse: Callable[[str], Any] | None = None
     render: Callable[[Any], str] | None = None
@@ -178,11 +196,11 @@ PARAMS: list[Param] = [
     _p("port", "int", 6379, minimum=0, maximum=65535),
     _p("tls-port", "int", 0, minimum=0, maximum=65535, immutable=True),
     _p("unixsocket", "string", "", immutable=True),
-    _p("unixsocketperm", "int", 0, immutable=True),
+    _p("unixsocketperm", "int", 0, minimum=0, maximum=0o777, immutable=True),
     _p("protected-mode", "bool", True),
-    _p("tcp-backlog", "int", 511, immutable=True),
+    _p("tcp-backlog", "int", 511, minimum=0, immutable=True),
     _p("tcp-keepalive", "int", 300, minimum=0),
-    _p("timeout", "int", 0, minimum=0, maximum=INT64_MAX),
+    _p("timeout", "int", 0, minimum=0),
     _p("socket-mark-id", "int", 0),
     # general
     _p("daemonize", "bool", False, immutable=True),
@@ -208,14 +226,14 @@ PARAMS: list[Param] = [
     _p("save", "special", [(3600, 1), (300, 100), (60, 10000)], parse=_parse_save, render=_render_save),
     _p("stop-writes-on-bgsave-error", "bool", True),
     _p("rdbcompression", "bool", True),
-    _p("rdbchecksum", "bool", True),
+    _p("rdbchecksum", "bool", True, immutable=True),
     _p("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
     _p("dbfilename", "string", "dump.rdb"),
     _p("rdb-del-sync-files", "bool", False),
     _p("dir", "special", "", parse=_parse_dir, render=str),
     _p("rdb-save-incremental-fsync", "bool", True),
-    _p("rdb-key-save-delay", "int", 0),
-    _p("key-load-delay", "int", 0),
+    _p("rdb-key-save-delay", "int", 0, hidden=True),
+    _p("key-load-delay", "int", 0, hidden=True),
     # replication
     _p("replicaof", "special", None, alias="slaveof", parse=_parse_replicaof, render=_render_replicaof),
     _p("masterauth", "string", "", sensitive=True),
@@ -229,8 +247,8 @@ PARAMS: list[Param] = [
     _p("repl-ping-replica-period", "int", 10, alias="repl-ping-slave-period", minimum=1),
     _p("repl-timeout", "int", 60, minimum=1),
     _p("repl-disable-tcp-nodelay", "bool", False),
-    _p("repl-backlog-size", "memory", 1024 * 1024, minimum=1),
-    _p("repl-backlog-ttl", "int", 3600, minimum=0),
+    _p("repl-backlog-size", "memory", 1024 * 1024, minimum=1, maximum=LONG_MAX),
+    _p("repl-backlog-ttl", "int", 3600, minimum=0, maximum=LONG_MAX),
     _p("replica-priority", "int", 100, alias="slave-priority", minimum=0),
     _p("replica-announced", "bool", True),
     _p("replica-announce-ip", "string", "", alias="slave-announce-ip"),
@@ -243,19 +261,19 @@ PARAMS: list[Param] = [
     _p("propagation-error-behavior", "enum", "ignore", choices=("ignore", "panic", "panic-on-replicas")),
     # security
     _p("requirepass", "string", "", sensitive=True),
-    _p("acllog-max-len", "int", 128, minimum=0),
+    _p("acllog-max-len", "int", 128, minimum=0, maximum=LONG_MAX),
     _p("aclfile", "string", "", immutable=True),
     _p("acl-pubsub-default", "enum", "resetchannels", choices=("allchannels", "resetchannels")),
-    _p("rename-command", "string", "", immutable=True),
+    _p("rename-command", "string", "", immutable=True, hidden=True),
     # clients / memory
-    _p("maxclients", "int", 10000, minimum=1),
-    _p("maxmemory", "memory", 0, minimum=0),
+    _p("maxclients", "int", 10000, minimum=1, maximum=2**32 - 1),
+    _p("maxmemory", "memory", 0, minimum=0, maximum=2**64 - 1),
     _p("maxmemory-policy", "enum", "noeviction", choices=(
         "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
         "allkeys-random", "noeviction")),
-    _p("maxmemory-samples", "int", 5, minimum=1, maximum=64),
+    _p("maxmemory-samples", "int", 5, minimum=1),
     _p("maxmemory-eviction-tenacity", "int", 10, minimum=0, maximum=100),
-    _p("maxmemory-clients", "memory", 0),
+    _p("maxmemory-clients", "memory", 0, minimum=-100),
     _p("lazyfree-lazy-eviction", "bool", False),
     _p("lazyfree-lazy-expire", "bool", False),
     _p("lazyfree-lazy-server-del", "bool", False),
@@ -270,47 +288,47 @@ PARAMS: list[Param] = [
     _p("appendonly", "bool", False),
     _p("appendfilename", "string", "appendonly.aof", immutable=True),
     _p("appenddirname", "string", "appendonlydir", immutable=True),
-    _p("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
+    _p("appendfsync", "enum", "everysec", choices=("everysec", "always", "no")),
     _p("no-appendfsync-on-rewrite", "bool", False),
     _p("auto-aof-rewrite-percentage", "int", 100, minimum=0),
-    _p("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024, minimum=0),
+    _p("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024, minimum=0, maximum=LONG_MAX),
     _p("aof-load-truncated", "bool", True),
     _p("aof-use-rdb-preamble", "bool", True),
     _p("aof-timestamp-enabled", "bool", False),
     _p("aof-rewrite-incremental-fsync", "bool", True),
     # scripting, cluster
-    _p("lua-time-limit", "int", 5000, alias="busy-reply-threshold"),
+    _p("busy-reply-threshold", "int", 5000, alias="lua-time-limit", minimum=0, maximum=LONG_MAX),
     _p("cluster-enabled", "bool", False, immutable=True),
     _p("cluster-config-file", "string", "nodes.conf", immutable=True),
-    _p("cluster-node-timeout", "int", 15000),
+    _p("cluster-node-timeout", "int", 15000, minimum=0, maximum=LONG_MAX),
     _p("cluster-port", "int", 0, immutable=True),
     # slow log, latency, notifications
-    _p("slowlog-log-slower-than", "int", 10000),
-    _p("slowlog-max-len", "int", 128, minimum=0),
-    _p("latency-monitor-threshold", "int", 0, minimum=0),
+    _p("slowlog-log-slower-than", "int", 10000, minimum=-1, maximum=LONG_MAX),
+    _p("slowlog-max-len", "int", 128, minimum=0, maximum=LONG_MAX),
+    _p("latency-monitor-threshold", "int", 0, minimum=0, maximum=LONG_MAX),
     _p("latency-tracking", "bool", True),
     _p("latency-tracking-info-percentiles", "string", "50 99 99.9"),
     _p("notify-keyspace-events", "special", "", parse=_parse_notify, render=str),
     # advanced
-    _p("hash-max-listpack-entries", "int", 128, alias="hash-max-ziplist-entries", minimum=0),
-    _p("hash-max-listpack-value", "int", 64, alias="hash-max-ziplist-value", minimum=0),
+    _p("hash-max-listpack-entries", "int", 512, alias="hash-max-ziplist-entries", minimum=0, maximum=LONG_MAX),
+    _p("hash-max-listpack-value", "memory", 64, alias="hash-max-ziplist-value", minimum=0, maximum=LONG_MAX),
     _p("list-max-listpack-size", "int", -2, alias="list-max-ziplist-size"),
     _p("list-compress-depth", "int", 0, minimum=0),
-    _p("set-max-intset-entries", "int", 512, minimum=0),
-    _p("set-max-listpack-entries", "int", 128, minimum=0),
-    _p("set-max-listpack-value", "int", 64, minimum=0),
-    _p("zset-max-listpack-entries", "int", 128, alias="zset-max-ziplist-entries", minimum=0),
-    _p("zset-max-listpack-value", "int", 64, alias="zset-max-ziplist-value", minimum=0),
-    _p("hll-sparse-max-bytes", "memory", 3000, minimum=0),
-    _p("stream-node-max-bytes", "memory", 4096, minimum=0),
-    _p("stream-node-max-entries", "int", 100, minimum=0),
+    _p("set-max-intset-entries", "int", 512, minimum=0, maximum=LONG_MAX),
+    _p("set-max-listpack-entries", "int", 128, minimum=0, maximum=LONG_MAX),
+    _p("set-max-listpack-value", "memory", 64, minimum=0, maximum=LONG_MAX),
+    _p("zset-max-listpack-entries", "int", 128, alias="zset-max-ziplist-entries", minimum=0, maximum=LONG_MAX),
+    _p("zset-max-listpack-value", "memory", 64, alias="zset-max-ziplist-value", minimum=0, maximum=LONG_MAX),
+    _p("hll-sparse-max-bytes", "memory", 3000, minimum=0, maximum=LONG_MAX),
+    _p("stream-node-max-bytes", "memory", 4096, minimum=0, maximum=LONG_MAX),
+    _p("stream-node-max-entries", "int", 100, minimum=0, maximum=LONG_MAX),
     _p("activerehashing", "bool", True),
     _p("client-output-buffer-limit", "special",
        {"normal": (0, 0, 0), "replica": (256 * 1024 * 1024, 64 * 1024 * 1024, 60),
         "pubsub": (32 * 1024 * 1024, 8 * 1024 * 1024, 60)},
        parse=_parse_obuf, render=_render_obuf),
-    _p("client-query-buffer-limit", "memory", 1024 * 1024 * 1024, minimum=1024 * 1024),
-    _p("proto-max-bulk-len", "memory", 512 * 1024 * 1024, minimum=1024 * 1024),
+    _p("client-query-buffer-limit", "memory", 1024 * 1024 * 1024, minimum=1024 * 1024, maximum=LONG_MAX),
+    _p("proto-max-bulk-len", "memory", 512 * 1024 * 1024, minimum=1024 * 1024, maximum=LONG_MAX),
     _p("hz", "int", 10, minimum=0),
     _p("dynamic-hz", "bool", True),
     _p("active-expire-effort", "int", 1, minimum=1, maximum=10),
@@ -324,6 +342,58 @@ PARAMS: list[Param] = [
     _p("shutdown-on-sigint", "string", "default"),
     _p("shutdown-on-sigterm", "string", "default"),
     _p("ignore-warnings", "string", ""),
+    _p("tracking-table-max-keys", "int", 1000000, minimum=0, maximum=LONG_MAX),
+    _p("aof-disable-auto-gc", "bool", False),
+    _p("server_cpulist", "string", "", immutable=True),
+    _p("bio_cpulist", "string", "", immutable=True),
+    _p("aof_rewrite_cpulist", "string", "", immutable=True),
+    _p("bgsave_cpulist", "string", "", immutable=True),
+    # active defragmentation (accepted and reported; there is no defragmenter)
+    _p("active-defrag-cycle-min", "int", 1, minimum=1, maximum=99),
+    _p("active-defrag-cycle-max", "int", 25, minimum=1, maximum=99),
+    _p("active-defrag-threshold-lower", "int", 10, minimum=0, maximum=1000),
+    _p("active-defrag-threshold-upper", "int", 100, minimum=0, maximum=1000),
+    _p("active-defrag-ignore-bytes", "memory", 100 << 20, minimum=1, maximum=LONG_MAX),
+    _p("active-defrag-max-scan-fields", "int", 1000, minimum=1, maximum=LONG_MAX),
+    # cluster (accepted and reported; cluster mode is not implemented)
+    _p("cluster-require-full-coverage", "bool", True),
+    _p("cluster-replica-no-failover", "bool", False, alias="cluster-slave-no-failover"),
+    _p("cluster-allow-reads-when-down", "bool", False),
+    _p("cluster-allow-pubsubshard-when-down", "bool", True),
+    _p("cluster-allow-replica-migration", "bool", True),
+    _p("cluster-announce-ip", "string", ""),
+    _p("cluster-announce-hostname", "string", ""),
+    _p("cluster-announce-bus-port", "int", 0, minimum=0, maximum=65535),
+    _p("cluster-announce-port", "int", 0, minimum=0, maximum=65535),
+    _p("cluster-announce-tls-port", "int", 0, minimum=0, maximum=65535),
+    _p("cluster-replica-validity-factor", "int", 10, alias="cluster-slave-validity-factor", minimum=0),
+    _p("cluster-migration-barrier", "int", 1, minimum=0),
+    _p("cluster-link-sendbuf-limit", "memory", 0, minimum=0, maximum=2**64 - 1),
+    _p("cluster-preferred-endpoint-type", "enum", "ip", choices=("ip", "hostname", "unknown-endpoint")),
+    # TLS (accepted and reported; connections are plain TCP)
+    _p("tls-session-cache-size", "int", 20 * 1024, minimum=0),
+    _p("tls-session-cache-timeout", "int", 300, minimum=0),
+    _p("tls-cluster", "bool", False),
+    _p("tls-replication", "bool", False),
+    _p("tls-auth-clients", "enum", "yes", choices=("no", "yes", "optional")),
+    _p("tls-prefer-server-ciphers", "bool", False),
+    _p("tls-session-caching", "bool", True),
+    _p("tls-cert-file", "string", ""),
+    _p("tls-key-file", "string", ""),
+    _p("tls-key-file-pass", "string", "", sensitive=True),
+    _p("tls-client-cert-file", "string", ""),
+    _p("tls-client-key-file", "string", ""),
+    _p("tls-client-key-file-pass", "string", "", sensitive=True),
+    _p("tls-dh-params-file", "string", ""),
+    _p("tls-ca-cert-file", "string", ""),
+    _p("tls-ca-cert-dir", "string", ""),
+    _p("tls-protocols", "string", ""),
+    _p("tls-ciphers", "string", ""),
+    _p("tls-ciphersuites", "string", ""),
+    # hidden debugging knobs
+    _p("watchdog-period", "int", 0, minimum=0, hidden=True),
+    _p("use-exit-on-panic", "bool", False, hidden=True),
+    _p("loading-process-events-interval-bytes", "int", 2 * 1024 * 1024, minimum=1024, hidden=True),
 ]
 
 BY_NAME: dict[str, Param] = {}
@@ -367,17 +437,27 @@ class Config:
         if p.kind == "bool":
             return _bool(text)
         if p.kind == "int":
-            try:
-                v = int(text)
-            except ValueError:
-                try:
-                    v = parse_memory(text) if text[-1:].isalpha() else int(text)
-                except (ConfigError, ValueError):
-                    raise ConfigError("argument couldn't be parsed into an integer") from None
+            from ._resp import string2ll
+
+            parsed = string2ll(text.encode("utf-8", "surrogateescape"))
+            if parsed is None:
+                raise ConfigError("argument couldn't be parsed into an integer")
+            v = int(parsed)
             self._check_range(p, v)
             return v
         if p.kind == "memory":
-            v = parse_memory(text)
+            if text.strip().startswith("-") and p.name == "maxmemory-clients":
+                v = parse_memory(text.strip()[1:])
+                v = -v
+            elif text.strip().endswith("%") and p.name == "maxmemory-clients":
+                try:
+                    v = -int(text.strip()[:-1])
+                except ValueError:
+                    raise ConfigError("argument must be a memory or percent value") from None
+            else:
+                if text.strip().startswith("-"):
+                    raise ConfigError("argument must be a memory value")
+                v = parse_memory(text)
             self._check_range(p, v)
             return v
         if p.kind == "enum":
@@ -392,8 +472,9 @@ class Config:
 
     @staticmethod
     def _check_range(p: Param, v: int) -> None:
-        lo = p.minimum if p.minimum is not None else -(2**63)
-        hi = p.maximum if p.maximum is not None else 2**63 - 1
+        # createIntConfig() bounds default to a C int, like most of Redis' numeric configs
+        lo = p.minimum if p.minimum is not None else (-(2**31) if p.kind == "int" else -(2**63))
+        hi = p.maximum if p.maximum is not None else (2**31 - 1 if p.kind == "int" else 2**63 - 1)
         if not lo <= v <= hi:
             raise ConfigError(f"argument must be between {lo} and {hi} inclusive")
 
@@ -415,33 +496,109 @@ class Config:
         if p.immutable and not startup:
             raise ConfigError("can't set immutable config")
         value = self.parse_value(p, text)
-        if p.name == "dir" and not startup:
-            try:
-                os.chdir(value)
-            except OSError as e:
-                raise ConfigError(e.strerror or str(e)) from None
-            value = os.getcwd()
+        if p.name == "dir":
+            # like Redis, ``dir`` changes the working directory as soon as it is read
+            value = self._change_dir(value)
         self.values[p.name] = value
         if not startup:
             for fn in self.listeners.get(p.name, ()):
                 fn(value)
 
-    def matching(self, pattern: bytes) -> list[str]:
-        """Canonical names (and aliases matched by exact name) for CONFIG GET."""
+    def matching(self, pattern: bytes, seen: set[str] | None = None) -> list[str]:
+        """Names matching one CONFIG GET argument, as Redis' configGetCommand lists them.
+
+        An exact name (no glob characters) is answered as typed, aliases included;
+        a glob lists canonical names plus aliases whose canonical name is not listed
+        yet; hidden parameters need an exact name.  ``seen`` holds the canonical
+        names already answered by earlier arguments of the same CONFIG GET.
+        """
+        if seen is None:
+            seen = set()
         out: list[str] = []
-        seen = set()
-        has_glob = any(c in pattern for c in b"*?[")
+        text = pattern.decode("utf-8", "surrogateescape")
+        if not any(c in pattern for c in b"*?["):
+            p = BY_NAME.get(text.lower())
+            if p is not None and p.name != "rename-command" and text.lower() not in seen:
+                seen.add(text.lower())
+                seen.add(p.name)
+                out.append(text)
+            return out
+        pat = pattern.lower()
         for p in PARAMS:
+            if p.hidden:
+                continue
             for nm in (p.name, p.alias):
-                if nm is None:
+                if nm is None or nm in seen or p.name in seen and nm == p.alias:
                     continue
-                if stringmatch(pattern.lower(), nm.encode(), nocase=True):
-                    if nm == p.alias and has_glob:
-                        continue  # like Redis, aliases only appear when asked for by name
-                    if nm not in seen:
-                        seen.add(nm)
-                        out.append(nm)
+                if stringmatch(pat, nm.encode(), nocase=True):
+                    seen.add(nm)
+                    out.append(nm)
         return out
+
+    def set_many(self, pairs: list[tuple[str, str]]) -> None:
+        """CONFIG SET with several pairs: all values are applied, or none.
+
+        Raises ``ConfigError(name, reason)``-style errors as ``SetError`` so the
+        command can format Redis' reply.  Values are parsed and validated first,
+        then stored, then the change listeners run; a failing listener rolls
+        every parameter back to its previous value (and re-runs the listeners).
+        """
+        params: list[Param] = []
+        for name, _text in pairs:
+            p = BY_NAME.get(name.lower())
+            if p is None or p.name == "rename-command":
+                raise SetError(name, None, unknown=True)
+        for name, _text in pairs:
+            p = BY_NAME[name.lower()]
+            if p.immutable:
+                raise SetError(name, "can't set immutable config")
+            if p in params:
+                raise SetError(name, "duplicate parameter")
+            params.append(p)
+        old = {p.name: self.values[p.name] for p in params}
+        new: dict[str, Any] = {}
+        for p, (_name, text) in zip(params, pairs):
+            try:
+                value = self.parse_value(p, text)
+                if p.name == "dir":
+                    value = self._change_dir(value)
+            except ConfigError as e:
+                self._restore(old)
+                raise SetError(p.name, str(e)) from None
+            new[p.name] = value
+            self.values[p.name] = value
+        done: list[Param] = []
+        for p in params:
+            try:
+                for fn in self.listeners.get(p.name, ()):
+                    fn(new[p.name])
+            except Exception as e:  # an apply step failed: back to the old values
+                self._restore(old)
+                for q in done + [p]:
+                    for fn in self.listeners.get(q.name, ()):
+                        try:
+                            fn(old[q.name])
+                        except Exception:
+                            pass
+                raise SetError(p.name, str(e) or None) from None
+            done.append(p)
+
+    def _restore(self, old: dict[str, Any]) -> None:
+        for name, value in old.items():
+            if name == "dir" and self.values[name] != value:
+                try:
+                    os.chdir(value)
+                except OSError:
+                    pass
+            self.values[name] = value
+
+    @staticmethod
+    def _change_dir(path: str) -> str:
+        try:
+            os.chdir(path)
+        except OSError as e:
+            raise ConfigError(e.strerror or str(e)) from None
+        return os.getcwd()
 
     # -- files --------------------------------------------------------------
 

@@ -94,11 +94,14 @@ def resolve(argv: list[bytes]) -> Command | ReplyError:
         )
     if cmd.subcommands:
         if len(argv) < 2:
-            return wrong_arity(cmd.name)
-        sub = cmd.subcommands.get(argv[1].lower())
-        if sub is None:
-            return unknown_subcommand(argv, cmd.name)
-        cmd = sub
+            if cmd.handler is None:
+                return wrong_arity(cmd.name)
+            # a container that also runs alone (COMMAND)
+        else:
+            sub = cmd.subcommands.get(argv[1].lower())
+            if sub is None:
+                return unknown_subcommand(argv, cmd.name)
+            cmd = sub
     arity = cmd.arity
     n = len(argv)
     if (arity > 0 and n != arity) or n < -arity:

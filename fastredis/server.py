@@ -11,11 +11,15 @@ import asyncio
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from . import commands  # noqa: F401  (registers every command)
+from . import (
+    commands,  # noqa: F401  (registers every command)
+    info,
+)
 from .config import Config
 from .connection import Connection
 from .context import ServerContext
@@ -33,6 +37,7 @@ class Server:
         self.ctx.log = self.logger
         self.ctx.shutdown_asap = self.request_shutdown
         self.ctx.extras["server"] = self
+        self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -146,6 +151,7 @@ class Server:
         for hook in self.startup_hooks:
             hook()
         self.log("notice", "Ready to accept connections tcp")
+        info.memory_state(self.ctx)  # used_memory_startup: the footprint before any data
         self._schedule_cron()
         code = await self.stopped
         return code
@@ -160,11 +166,18 @@ class Server:
     def _cron(self) -> None:
         try:
             self.cronloops += 1
-            self._active_expire()
+            ex = self.ctx.extras
+            ex["eventloop_cycles"] = ex.get("eventloop_cycles", 0) + 1
+            t0 = time.perf_counter()
+            if ex.get("active_expire_enabled", True):
+                self._active_expire()
+            info.track_metrics(self.ctx)
             if self.cronloops % max(1, self.config["hz"]) == 0:
                 self._client_timeouts()
             for hook in self.cron_hooks:
                 hook()
+            ex["eventloop_duration_usec"] = ex.get("eventloop_duration_usec", 0) + int(
+                (time.perf_counter() - t0) * 1_000_000)
         except Exception as e:  # the cron must never stop
             self.log("warning", "cron error: %r" % (e,))
         if self.stopped is not None and not self.stopped.done():

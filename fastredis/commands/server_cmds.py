@@ -1,11 +1,16 @@
-"""Server commands: FLUSHDB, FLUSHALL, DBSIZE, SWAPDB, TIME, LASTSAVE, SHUTDOWN."""
+"""Server commands: FLUSHDB, FLUSHALL, DBSIZE, SWAPDB, TIME, INFO, SHUTDOWN.
+
+LASTSAVE, SAVE and BGSAVE live with the snapshot code (persistence_cmds).
+"""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
 
-from .._resp import OK, ReplyError
+from .. import info as info_mod
+from .._resp import OK, ReplyError, Verbatim
+from ..blocking import BLOCKED
 from .table import DB_INDEX_OUT_OF_RANGE, SYNTAX_ERROR, command, parse_int
 
 if TYPE_CHECKING:
@@ -84,3 +89,42 @@ def time_(c: Client, argv: list[bytes]) -> Any:
     now = time.time()
     secs = int(now)
     return [str(secs).encode(), str(int((now - secs) * 1_000_000)).encode()]
+
+
+@command("info", -1, "loading stale sentinel", group="server", since="1.0.0",
+         summary="Returns information and statistics about the server.")
+def info(c: Client, argv: list[bytes]) -> Any:
+    # a verbatim "txt" string in RESP3, a bulk string in RESP2 (addReplyVerbatim)
+    return Verbatim(info_mod.generate(c.server, argv[1:]))
+
+
+def parse_shutdown_flags(argv: list[bytes]) -> dict[str, bool]:
+    """SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] as Redis' shutdownCommand checks them."""
+    opts: dict[str, bool] = {}
+    for a in argv[1:]:
+        w = a.lower()
+        if w in (b"nosave", b"save", b"now", b"force", b"abort"):
+            opts[w.decode()] = True
+        else:
+            raise SYNTAX_ERROR
+    if (opts.get("abort") and len(opts) > 1) or (opts.get("nosave") and opts.get("save")):
+        raise SYNTAX_ERROR
+    return opts
+
+
+@command("shutdown", -1, "admin noscript loading stale no-multi sentinel allow-busy", group="server",
+         since="1.0.0", summary="Synchronously saves the database(s) to disk and shuts down the Redis server.")
+def shutdown(c: Client, argv: list[bytes]) -> Any:
+    opts = parse_shutdown_flags(argv)
+    server = c.server
+    if opts.get("abort"):
+        abort = server.extras.get("shutdown_abort")
+        if abort is None or not abort():
+            raise ReplyError("ERR No shutdown in progress.")
+        return OK
+    hook = server.shutdown_asap
+    if hook is None or not hook(opts):
+        raise ReplyError("ERR Errors trying to SHUTDOWN. Check logs.")
+    # no reply: the connection closes as the server stops (or, while waiting for
+    # replicas, stays blocked until the shutdown completes or is aborted)
+    return BLOCKED
