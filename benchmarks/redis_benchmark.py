@@ -55,6 +55,7 @@ class Sample:
     rps: float | None
     p50_ms: float | None = None
     error: str = ""
+    cpu_us: float | None = None  # server CPU time per request over the whole redis-benchmark run
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Summary:
     ratio: float | None
     ratios: list[float] = field(default_factory=list)
     error: str = ""
+    fast_cpu_us: float | None = None
+    redis_cpu_us: float | None = None
+    cpu_ratio: float | None = None  # redis CPU per request / fastredis CPU per request
 
 
 def free_port() -> int:
@@ -99,15 +103,33 @@ def pinned(cpu: int | None, argv: list[str]) -> list[str]:
 class Server:
     """A server subprocess on a free port, pinned to one CPU."""
 
-    def __init__(self, name: str, argv: list[str], cpu: int | None) -> None:
+    def __init__(self, name: str, argv: list[str], cpu: int | None, pythonpath: str | None = None) -> None:
         self.name = name
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
         full = argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                        "--dir", self.dir]
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
-        self.proc = subprocess.Popen(pinned(cpu, full), cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        env = dict(os.environ)
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
+        self.proc = subprocess.Popen(pinned(cpu, full), cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env)
         wait_ready(self.port, self.proc)
+
+    def cpu_ns(self) -> int:
+        """CPU time the server's threads have run, from /proc/<pid>/task/*/schedstat (ns resolution).
+
+        Unlike throughput, this barely depends on what else the (shared) machine runs.
+        """
+        total = 0
+        try:
+            for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+        return total
 
     def flushall(self) -> None:
         with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
@@ -165,6 +187,8 @@ def summarise(samples: list[Sample]) -> list[Summary]:
             by_round.setdefault(s.round, {})[s.server] = s
         ratios = []
         fast, real, errors = [], [], []
+        fast_cpu = [s.cpu_us for s in rows if s.server == "fastredis" and s.cpu_us]
+        real_cpu = [s.cpu_us for s in rows if s.server == "redis" and s.cpu_us]
         for pair in by_round.values():
             f, r = pair.get("fastredis"), pair.get("redis")
             if f is not None and f.error:
@@ -181,20 +205,27 @@ def summarise(samples: list[Sample]) -> list[Summary]:
             redis_rps=statistics.median(real) if real else None,
             ratio=statistics.median(ratios) if ratios else None,
             ratios=ratios, error=errors[0] if errors else "",
+            fast_cpu_us=statistics.median(fast_cpu) if fast_cpu else None,
+            redis_cpu_us=statistics.median(real_cpu) if real_cpu else None,
+            cpu_ratio=(statistics.median(real_cpu) / statistics.median(fast_cpu)) if fast_cpu and real_cpu else None,
         ))
     return out
 
 
 def table(summaries: list[Summary]) -> str:
     """A Markdown table of the medians."""
-    lines = ["| variant | test | fastredis rps | redis rps | ratio (median) | ratios per round |",
-             "|---|---|---:|---:|---:|---|"]
+    lines = ["| variant | test | fastredis rps | redis rps | ratio (median) | ratios per round "
+             "| CPU µs/req fastredis | CPU µs/req redis | CPU ratio |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for s in summaries:
         f = f"{s.fast_rps:,.0f}" if s.fast_rps else "-"
         r = f"{s.redis_rps:,.0f}" if s.redis_rps else "-"
         ratio = f"{s.ratio:.3f}" if s.ratio is not None else ("error: " + s.error.replace("|", "/") if s.error else "-")
         per = ", ".join(f"{x:.3f}" for x in s.ratios)
-        lines.append(f"| {s.variant} | {s.test} | {f} | {r} | {ratio} | {per} |")
+        fc = f"{s.fast_cpu_us:.2f}" if s.fast_cpu_us else "-"
+        rc = f"{s.redis_cpu_us:.2f}" if s.redis_cpu_us else "-"
+        cr = f"{s.cpu_ratio:.3f}" if s.cpu_ratio else "-"
+        lines.append(f"| {s.variant} | {s.test} | {f} | {r} | {ratio} | {per} | {fc} | {rc} | {cr} |")
     return "\n".join(lines)
 
 
@@ -209,20 +240,22 @@ def plot(summaries: list[Summary], path: Path) -> bool:
         return False
     variants = list(dict.fromkeys(s.variant for s in summaries))
     tests = list(dict.fromkeys(s.test for s in summaries))
-    fig, ax = plt.subplots(figsize=(max(8, len(tests) * 0.8), 5))
+    fig, axes = plt.subplots(2, 1, figsize=(max(8, len(tests) * 0.8), 8), sharex=True)
     width = 0.8 / max(1, len(variants))
-    for i, v in enumerate(variants):
-        vals = []
-        for t in tests:
-            m = [s.ratio for s in summaries if s.variant == v and s.test == t and s.ratio is not None]
-            vals.append(m[0] if m else 0.0)
-        ax.bar([x + i * width for x in range(len(tests))], vals, width, label=v)
-    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xticks([x + width * (len(variants) - 1) / 2 for x in range(len(tests))])
-    ax.set_xticklabels([t.split(" ")[0] for t in tests], rotation=45, ha="right")
-    ax.set_ylabel("fastredis / redis-server (requests per second)")
-    ax.set_title("fastredis throughput relative to redis-server (median of same-round ratios)")
-    ax.legend()
+    for ax, attr, label in ((axes[0], "ratio", "throughput: fastredis rps / redis rps"),
+                            (axes[1], "cpu_ratio", "CPU efficiency: redis / fastredis CPU per request")):
+        for i, v in enumerate(variants):
+            vals = []
+            for t in tests:
+                m = [getattr(s, attr) for s in summaries if s.variant == v and s.test == t]
+                vals.append(m[0] if m and m[0] is not None else 0.0)
+            ax.bar([x + i * width for x in range(len(tests))], vals, width, label=v)
+        ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+        ax.set_ylabel(label, fontsize=8)
+        ax.legend(fontsize=8)
+    axes[0].set_title("fastredis relative to redis-server (1.0 = parity; medians over rounds)")
+    axes[1].set_xticks([x + width * (len(variants) - 1) / 2 for x in range(len(tests))])
+    axes[1].set_xticklabels([t.split(" ")[0] for t in tests], rotation=45, ha="right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -266,6 +299,11 @@ def write_markdown(path: Path, summaries: list[Summary], info: dict[str, str], c
         "Both servers run on one pinned CPU and redis-benchmark on another (taskset); every round runs each",
         "test against fastredis and then redis-server, and the table gives the median of the same-round",
         "ratios `fastredis rps / redis rps` (1.0 = as fast as Redis).",
+        "",
+        "Throughput on a shared machine is noisy (the ratios per round show how much), so the table also",
+        "gives the server's CPU time per request, read from `/proc/<pid>/task/*/schedstat` around each run,",
+        "and `CPU ratio` = redis CPU per request / fastredis CPU per request: the more stable figure of",
+        "how much work fastredis spends per request relative to Redis (1.0 = as efficient as Redis).",
         "",
         "## Results",
         "",
@@ -312,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--md", default=None, help="also write this Markdown report (e.g. BENCHMARKS.md)")
     ap.add_argument("--note", default="", help="a sentence for the report (e.g. the machine was shared)")
     ap.add_argument("--redis-server", default="redis-server")
+    ap.add_argument("--fastredis-path", default=None,
+                    help="run fastredis from this source tree (PYTHONPATH), e.g. an older checkout")
     args = ap.parse_args(argv)
 
     if shutil.which("redis-benchmark") is None:
@@ -329,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
 
     servers = [
-        Server("fastredis", [sys.executable, "-m", "fastredis", "--loglevel", "warning"], server_cpu),
+        Server("fastredis", [sys.executable, "-m", "fastredis", "--loglevel", "warning"], server_cpu,
+               args.fastredis_path),
         Server("redis", [args.redis_server], server_cpu),
     ]
     samples: list[Sample] = []
@@ -339,10 +380,13 @@ def main(argv: list[str] | None = None) -> int:
                 for test in tests:
                     for srv in servers:
                         srv.flushall()
+                        cpu0 = srv.cpu_ns()
                         rows, error = run_benchmark(srv.port, test, VARIANTS[variant], args.requests, bench_cpu,
                                                     args.keyspace, args.timeout)
+                        cpu = srv.cpu_ns() - cpu0
+                        cpu_us = cpu / 1000 / (args.requests * len(rows)) if rows and cpu0 else None
                         for name, rps, p50 in rows:
-                            samples.append(Sample(rnd, variant, srv.name, name, rps, p50))
+                            samples.append(Sample(rnd, variant, srv.name, name, rps, p50, cpu_us=cpu_us))
                         if error:
                             samples.append(Sample(rnd, variant, srv.name, test.upper() if not rows else
                                                   rows[-1][0] + " (then)", None, None, error))
@@ -358,9 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(summaries))
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["round", "variant", "server", "test", "rps", "p50_ms", "error"])
+        w.writerow(["round", "variant", "server", "test", "rps", "p50_ms", "cpu_us_per_req", "error"])
         for s in samples:
-            w.writerow([s.round, s.variant, s.server, s.test, s.rps, s.p50_ms, s.error])
+            w.writerow([s.round, s.variant, s.server, s.test, s.rps, s.p50_ms, s.cpu_us, s.error])
     command = "python benchmarks/redis_benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
     (out / "results.json").write_text(json.dumps({
         "command": command, "machine": info, "samples": [asdict(s) for s in samples],
