@@ -186,7 +186,7 @@ class Server:
     def _active_expire(self) -> None:
         """Sample keys with a TTL in every db, bounded to ~25% of a cron tick."""
         ctx = self.ctx
-        if ctx.is_replica_of_master:
+        if ctx.is_replica_of_master or ctx.paused_expiry:  # replicas wait for DEL; CLIENT PAUSE stops expiry
             return
         hz = max(1, self.config["hz"])
         effort = self.config["active-expire-effort"]
