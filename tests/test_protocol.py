@@ -452,3 +452,32 @@ def test_backpressure_slow_reader():
         assert srv.alive()
     finally:
         srv.stop()
+
+
+def test_limits_follow_config_set_at_runtime():
+    """CONFIG SET proto-max-bulk-len / client-query-buffer-limit apply to open and new connections."""
+    fast = ServerProcess()
+    real = ServerProcess(cmd=["redis-server"], args=["--appendonly", "no"])
+    try:
+        for srv in (real, fast):
+            early = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            r = srv.client()
+            assert r.config_set("proto-max-bulk-len", "2mb")
+            assert r.config_set("client-query-buffer-limit", "1mb")
+            assert r.config_get("proto-max-bulk-len") == {"proto-max-bulk-len": "2097152"}
+            # the connection opened before CONFIG SET follows the new bulk limit
+            early.sendall(b"*2\r\n$4\r\nECHO\r\n$2097153\r\n")
+            early.settimeout(5)
+            assert early.recv(100) == b"-ERR Protocol error: invalid bulk length\r\n"
+            early.close()
+            # a new connection too; and a 1.5 MB argument now trips the query buffer limit
+            value = b"q" * 1_500_000
+            big = b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (len(value), value)
+            assert converse(srv.port, big, complete=False, idle=2) == (b"", True)
+            # raising the limit again lets it through
+            assert r.config_set("client-query-buffer-limit", "1gb")
+            assert converse(srv.port, big, timeout=10) == (b"$%d\r\n%s\r\n" % (len(value), value), False)
+            r.close()
+    finally:
+        fast.stop()
+        real.stop()
