@@ -366,6 +366,7 @@ def _georadius_generic(c: Client, argv: list[bytes], src_idx: int, flags: int) -
         return out
     if returned:
         nz = ZSet()
+        nz.big = True  # built like Redis' skiplist result; store_zset picks the encoding
         for p in ga[:returned]:
             nz.add(p.member, p.dist / conv if storedist else p.score)
         event = b"geosearchstore" if flags & GEOSEARCH else b"georadiusstore"

@@ -183,6 +183,8 @@ def store_zset(c: Client, dst: bytes, z: ZSet, event: bytes, dirty: int = 1) -> 
     entries, value = listpack_limits(c)
     z.big = False
     z.convert_if_needed(entries, value)
+    if not z.big:
+        z.normalize_zeros()
     db.set(dst, z)
     db.changed(dst, event, b"z", dirty)
     db.signal_ready(dst)
@@ -251,10 +253,12 @@ def _zadd_generic(c: Client, argv: list[bytes], incr: bool) -> Any:
     added = updated = processed = 0
     score = 0.0
     error: ReplyError | None = None
+    entries, maxval = listpack_limits(c)
     if z is None and not xx:
         z = ZSet()
+        if entries == 0 or maxval < len(argv[idx + 1]):
+            z.big = True
         db.add(key, z)
-    longest = 0
     if z is not None:
         d = z.dict
         for j in range(elements):
@@ -277,14 +281,11 @@ def _zadd_generic(c: Client, argv: list[bytes], incr: bool) -> Any:
                     updated += 1
             elif not xx:
                 ele = bytes(ele)
+                if not z.big and (len(d) + 1 > entries or len(ele) > maxval):
+                    z.big = True
                 z.add(ele, score)
                 added += 1
                 processed += 1
-                if len(ele) > longest:
-                    longest = len(ele)
-        if added:
-            entries, maxval = listpack_limits(c)
-            z.convert_if_needed(entries, maxval, longest)
         if not z:
             db.delete(key)  # only reachable when a NaN aborted the first add
     if added or updated:
@@ -554,6 +555,7 @@ def _zrange_generic(c: Client, argv: list[bytes], argc_start: int, store: bool, 
             delete_dst(c, argv[1])
             return 0
         nz = ZSet()
+        nz.big = True  # built like Redis' skiplist result; store_zset picks the encoding
         for m, s in pairs:
             nz.add(m, s)
         store_zset(c, argv[1], nz, b"zrangestore")
@@ -1093,6 +1095,7 @@ def _setop_generic(c: Client, argv: list[bytes], dstkey: bytes | None, numkeys_i
     if dstkey is not None:
         if result:
             nz = ZSet()
+            nz.big = True  # built like Redis' skiplist result; store_zset picks the encoding
             for m, s in result.items():
                 nz.add(bytes(m), s)
             event = (b"zunionstore", b"zinterstore", b"zdiffstore")[op]

@@ -92,11 +92,25 @@ class ZSet:
         if longest > max_value:
             self.big = True
 
+    def normalize_zeros(self) -> None:
+        """After converting to listpack: -0 scores become 0, as zzlInsertAt stores them."""
+        lo, hi = self.score_range(0.0, False, 0.0, False)
+        neg = [m for s, m in self.sl.islice(lo, hi) if math.copysign(1.0, s) < 0]
+        for m in neg:
+            self.sl.remove((0.0, m))
+            self.sl.add((0.0, m))
+            self.dict[m] = 0.0
+
     def score(self, member: bytes) -> float | None:
         return self.dict.get(member)
 
     def add(self, member: bytes, score: float) -> bool:
-        """Insert or update; True when the member is new."""
+        """Insert or update; True when the member is new.
+
+        A listpack stores integral scores as integers, so -0 reads back as 0 there.
+        """
+        if score == 0.0 and not self.big:
+            score = 0.0
         old = self.dict.get(member)
         if old is not None:
             if old == score:
