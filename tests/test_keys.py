@@ -127,6 +127,8 @@ KEYSET = [b"hello", b"hallo", b"hxllo", b"hllo", b"heeeello", b"h*llo", b"h?llo"
     (b"*", set(KEYSET)),                              # bare * also returns the empty key
     (b"**", set(KEYSET) - {b""}),                     # ... but a pattern never matches ""
     (b"", {b""}),
+    (b"hello", {b"hello"}),
+    (b"hell", set()),
     (b"[", set()),
     (b"[^", {b"]", b"^", b"\x80", b"\xff", b"A", b"z"}),   # unterminated: any single byte
     (b"[]", set()),

@@ -19,6 +19,7 @@ from ..encoding import encoding_of
 from ..glob import compile_pattern
 from ..scan import parse_cursor, parse_scan_options, scan
 from .table import (
+    COMMANDS,
     DB_INDEX_OUT_OF_RANGE,
     INT64_MAX,
     INT64_MIN,
@@ -146,7 +147,7 @@ def touch(c: Client, argv: list[bytes]) -> Any:
 # KEYS / SCAN / RANDOMKEY
 # ---------------------------------------------------------------------------
 
-@command("keys", 2, "readonly", since="1.0.0", complexity="O(N)",
+@command("keys", 2, "readonly", since="1.0.0", complexity="O(N)", acl="@keyspace",
          summary="Returns all key names that match a pattern.")
 def keys(c: Client, argv: list[bytes]) -> Any:
     """Expired keys are skipped but not deleted (keyIsExpired), as in Redis."""
@@ -155,6 +156,8 @@ def keys(c: Client, argv: list[bytes]) -> Any:
     data = db.data
     if pattern == b"*":
         candidates: Any = data
+    elif not any(ch in pattern for ch in b"*?[\\"):
+        candidates = [pattern] if pattern in data else []   # a literal pattern: one lookup
     else:
         match = compile_pattern(pattern).match
         candidates = [k for k in data if match(k) is not None]
@@ -328,6 +331,17 @@ def copy(c: Client, argv: list[bytes]) -> Any:
     dst.changed(newkey, b"copy_to", b"g")
     dst.signal_ready(newkey)
     return 1
+
+
+def _spec(flags: str, index: int) -> dict[str, Any]:
+    return {"flags": flags.split(), "begin_search": {"type": "index", "spec": {"index": index}},
+            "find_keys": {"type": "range", "spec": {"lastkey": 0, "keystep": 1, "limit": 0}}}
+
+
+# two key specs each, as in Redis' command JSON (source and destination differ)
+COMMANDS[b"rename"].key_specs = [_spec("RW access delete", 1), _spec("OW update", 2)]
+COMMANDS[b"renamenx"].key_specs = [_spec("RW access delete", 1), _spec("OW insert", 2)]
+COMMANDS[b"copy"].key_specs = [_spec("RO access", 1), _spec("OW update", 2)]
 
 
 # ---------------------------------------------------------------------------
