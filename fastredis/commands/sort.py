@@ -181,8 +181,8 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
             result.append(e)
         else:
             for g in gets:
-                v = lookup_by_pattern(db, g, e)
-                result.append(b"" if v is None else v)
+                got = lookup_by_pattern(db, g, e)
+                result.append(b"" if got is None else got)
     if outputlen:
         db.set(storekey, result)
         db.changed(storekey, b"sortstore", b"l", outputlen)
