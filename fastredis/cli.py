@@ -59,7 +59,7 @@ def build_config(argv: list[str]) -> Config:
             with open(argv[0]) as f:
                 text = f.read()
         except OSError as e:
-            raise ConfigError(f"Fatal error, can't open config file '{argv[0]}': {e.strerror}") from None
+            raise OpenError(f"Fatal error, can't open config file '{argv[0]}': {e.strerror}") from None
         j = 1
     options: list[str] = []
     read_stdin = False
@@ -68,7 +68,8 @@ def build_config(argv: list[str]) -> Config:
         if a == "-":
             read_stdin = True
         elif a.startswith("--") and len(a) > 2:
-            options.append("\n" + a[2:] + " ")
+            # like redis-server: options are joined by newlines after the file's text
+            options.append(("\n" if options else "") + a[2:] + " ")
         else:
             if not options:
                 raise ConfigError(f"Invalid option '{a}'")
@@ -78,10 +79,26 @@ def build_config(argv: list[str]) -> Config:
         text += "\n" + sys.stdin.read()
     text += "\n" + "".join(options)
     config.load_text(text)
+    logfile = config["logfile"]
+    if logfile:
+        try:
+            with open(logfile, "a"):
+                pass
+        except OSError as e:
+            raise ConfigError(f"Can't open the log file: {e.strerror}") from None
     return config
 
 
+class OpenError(ConfigError):
+    """The config file itself can't be read (logged, not a FATAL CONFIG block)."""
+
+
 def _fatal(e: ConfigError) -> None:
+    if isinstance(e, OpenError):
+        from .log import Logger
+
+        Logger(role="C")("warning", str(e))
+        return
     msg = str(e)
     parts = msg.split("|", 2)
     sys.stderr.write(f"\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n")

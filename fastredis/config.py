@@ -44,6 +44,8 @@ MEMORY_UNITS = {
 def parse_memory(text: str) -> int:
     """Parse ``100mb``/``1gb``/``4096`` like Redis' memtoull."""
     t = text.strip().lower()
+    if not t:
+        return 0  # memtoull("") is 0
     i = len(t)
     while i > 0 and t[i - 1].isalpha():
         i -= 1
@@ -182,6 +184,74 @@ def _parse_dir(text: str) -> str:
     return text
 
 
+_TITLE_VARS = ("{title}", "{listen-addr}", "{server-mode}", "{port}", "{tls-port}", "{unixsocket}", "{config-file}")
+
+
+def _check_title_template(text: str) -> None:
+    """isValidProcTitleTemplate: known {variables} only and a non-empty expansion."""
+    import re
+
+    out = re.sub(r"\{[^{}]*\}", lambda m: "x" if m.group(0) in _TITLE_VARS[1:] else (
+        "" if m.group(0) == "{title}" else "\0"), text)
+    if "\0" in out or "{" in out or "}" in out or not out:
+        raise ConfigError("template format is invalid or contains unknown variables")
+
+
+def _check_hostname(text: str) -> None:
+    if any(not (ch.isascii() and (ch.isalnum() or ch in "-.")) for ch in text):
+        raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+
+
+def _check_activedefrag(value: bool) -> None:
+    if value:
+        raise ConfigError("Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+                          "modified Jemalloc like the one shipped by default with the Redis source distribution")
+
+
+def _check_tls(value: bool) -> None:
+    if value:
+        raise ConfigError("Unable to update TLS configuration. Check server logs.")
+
+
+def _check_oom_values(text: str) -> None:
+    words = text.split()
+    if len(words) != 3:
+        raise ConfigError("wrong number of arguments")
+    for w in words:
+        try:
+            v = int(w)
+        except ValueError:
+            raise ConfigError("Invalid oom-score-adj-values") from None
+        if not -2000 <= v <= 2000:
+            raise ConfigError("Invalid oom-score-adj-values")
+
+
+SHUTDOWN_FLAGS = ("default", "save", "nosave", "now", "force")
+
+
+def _check_shutdown_flags(text: str) -> None:
+    words = text.lower().split()
+    if not words or any(w not in SHUTDOWN_FLAGS for w in words):
+        raise ConfigError("argument(s) must be one of the following: " + ", ".join(SHUTDOWN_FLAGS))
+
+
+def _parse_percentiles(text: str) -> list[float]:
+    out = []
+    for w in text.split():
+        try:
+            v = float(w)
+        except ValueError:
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
+        if not 0.0 <= v <= 100.0:
+            raise ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+        out.append(v)
+    return out
+
+
+def _render_percentiles(v: list[float]) -> str:
+    return " ".join(("%f" % x).rstrip("0").rstrip(".") for x in v)
+
+
 def _p(name: str, kind: str, default: Any, **kw: Any) -> Param:
     return Param(name, kind, default, **kw)
 
@@ -194,14 +264,14 @@ PARAMS: list[Param] = [
     _p("bind", "special", ["127.0.0.1", "-::1"], parse=_parse_words, render=_render_words),
     _p("bind-source-addr", "string", ""),
     _p("port", "int", 6379, minimum=0, maximum=65535),
-    _p("tls-port", "int", 0, minimum=0, maximum=65535, immutable=True),
+    _p("tls-port", "int", 0, minimum=0, maximum=65535),
     _p("unixsocket", "string", "", immutable=True),
     _p("unixsocketperm", "int", 0, minimum=0, maximum=0o777, immutable=True),
     _p("protected-mode", "bool", True),
     _p("tcp-backlog", "int", 511, minimum=0, immutable=True),
     _p("tcp-keepalive", "int", 300, minimum=0),
     _p("timeout", "int", 0, minimum=0),
-    _p("socket-mark-id", "int", 0),
+    _p("socket-mark-id", "int", 0, minimum=0, maximum=2**32 - 1, immutable=True),
     # general
     _p("daemonize", "bool", False, immutable=True),
     _p("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"), immutable=True),
@@ -217,7 +287,7 @@ PARAMS: list[Param] = [
     _p("databases", "int", 16, minimum=1, maximum=2**31 - 1, immutable=True),
     _p("always-show-logo", "bool", False, immutable=True),
     _p("set-proc-title", "bool", True, immutable=True),
-    _p("proc-title-template", "string", "{title} {listen-addr} {server-mode}"),
+    _p("proc-title-template", "string", "{title} {listen-addr} {server-mode}", validate=_check_title_template),
     _p("locale-collate", "string", ""),
     _p("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), immutable=True),
     _p("enable-protected-configs", "enum", "no", choices=("no", "yes", "local"), immutable=True),
@@ -282,7 +352,7 @@ PARAMS: list[Param] = [
     _p("io-threads", "int", 1, minimum=1, maximum=128, immutable=True),
     _p("io-threads-do-reads", "bool", False, immutable=True),
     _p("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
-    _p("oom-score-adj-values", "string", "0 200 800"),
+    _p("oom-score-adj-values", "string", "0 200 800", validate=_check_oom_values),
     _p("disable-thp", "bool", True, immutable=True),
     # append only
     _p("appendonly", "bool", False),
@@ -307,7 +377,7 @@ PARAMS: list[Param] = [
     _p("slowlog-max-len", "int", 128, minimum=0, maximum=LONG_MAX),
     _p("latency-monitor-threshold", "int", 0, minimum=0, maximum=LONG_MAX),
     _p("latency-tracking", "bool", True),
-    _p("latency-tracking-info-percentiles", "string", "50 99 99.9"),
+    _p("latency-tracking-info-percentiles", "special", [50.0, 99.0, 99.9], parse=_parse_percentiles, render=_render_percentiles),
     _p("notify-keyspace-events", "special", "", parse=_parse_notify, render=str),
     # advanced
     _p("hash-max-listpack-entries", "int", 512, alias="hash-max-ziplist-entries", minimum=0, maximum=LONG_MAX),
@@ -332,15 +402,15 @@ PARAMS: list[Param] = [
     _p("hz", "int", 10, minimum=0),
     _p("dynamic-hz", "bool", True),
     _p("active-expire-effort", "int", 1, minimum=1, maximum=10),
-    _p("activedefrag", "bool", False),
+    _p("activedefrag", "bool", False, validate=_check_activedefrag),
     _p("jemalloc-bg-thread", "bool", True),
     _p("lfu-log-factor", "int", 10, minimum=0),
     _p("lfu-decay-time", "int", 1, minimum=0),
     _p("max-new-connections-per-cycle", "int", 10, minimum=1),
     _p("max-new-tls-connections-per-cycle", "int", 1, minimum=1),
     _p("shutdown-timeout", "int", 10, minimum=0),
-    _p("shutdown-on-sigint", "string", "default"),
-    _p("shutdown-on-sigterm", "string", "default"),
+    _p("shutdown-on-sigint", "string", "default", validate=_check_shutdown_flags),
+    _p("shutdown-on-sigterm", "string", "default", validate=_check_shutdown_flags),
     _p("ignore-warnings", "string", ""),
     _p("tracking-table-max-keys", "int", 1000000, minimum=0, maximum=LONG_MAX),
     _p("aof-disable-auto-gc", "bool", False),
@@ -362,7 +432,7 @@ PARAMS: list[Param] = [
     _p("cluster-allow-pubsubshard-when-down", "bool", True),
     _p("cluster-allow-replica-migration", "bool", True),
     _p("cluster-announce-ip", "string", ""),
-    _p("cluster-announce-hostname", "string", ""),
+    _p("cluster-announce-hostname", "string", "", validate=_check_hostname),
     _p("cluster-announce-bus-port", "int", 0, minimum=0, maximum=65535),
     _p("cluster-announce-port", "int", 0, minimum=0, maximum=65535),
     _p("cluster-announce-tls-port", "int", 0, minimum=0, maximum=65535),
@@ -373,8 +443,8 @@ PARAMS: list[Param] = [
     # TLS (accepted and reported; connections are plain TCP)
     _p("tls-session-cache-size", "int", 20 * 1024, minimum=0),
     _p("tls-session-cache-timeout", "int", 300, minimum=0),
-    _p("tls-cluster", "bool", False),
-    _p("tls-replication", "bool", False),
+    _p("tls-cluster", "bool", False, validate=_check_tls),
+    _p("tls-replication", "bool", False, validate=_check_tls),
     _p("tls-auth-clients", "enum", "yes", choices=("no", "yes", "optional")),
     _p("tls-prefer-server-ciphers", "bool", False),
     _p("tls-session-caching", "bool", True),
@@ -435,7 +505,10 @@ class Config:
     def parse_value(self, p: Param, text: str) -> Any:
         """Turn the text of a value into its typed form, or raise ConfigError."""
         if p.kind == "bool":
-            return _bool(text)
+            v = _bool(text)
+            if p.validate is not None:
+                p.validate(v)
+            return v
         if p.kind == "int":
             from ._resp import string2ll
 
@@ -446,18 +519,26 @@ class Config:
             self._check_range(p, v)
             return v
         if p.kind == "memory":
-            if text.strip().startswith("-") and p.name == "maxmemory-clients":
-                v = parse_memory(text.strip()[1:])
-                v = -v
-            elif text.strip().endswith("%") and p.name == "maxmemory-clients":
+            t = text.strip()
+            if p.name == "maxmemory-clients":
+                # PERCENT_CONFIG: "5%" is stored as -5, plain values as bytes
                 try:
-                    v = -int(text.strip()[:-1])
-                except ValueError:
+                    if t.endswith("%"):
+                        if not t[:-1].isdigit():
+                            raise ConfigError
+                        v = -int(t[:-1])
+                    else:
+                        if t.startswith("-"):
+                            raise ConfigError
+                        v = parse_memory(t)
+                except ConfigError:
                     raise ConfigError("argument must be a memory or percent value") from None
             else:
-                if text.strip().startswith("-"):
+                if t.startswith("-"):
                     raise ConfigError("argument must be a memory value")
-                v = parse_memory(text)
+                v = parse_memory(t)
+                if p.maximum == 2**64 - 1:
+                    v = min(v, p.maximum)  # strtoull saturates
             self._check_range(p, v)
             return v
         if p.kind == "enum":
@@ -466,6 +547,8 @@ class Config:
                 raise ConfigError("argument(s) must be one of the following: " + ", ".join(p.choices))
             return t
         if p.kind == "string":
+            if p.validate is not None:
+                p.validate(text)
             return text
         assert p.parse is not None
         return p.parse(text)
@@ -480,7 +563,7 @@ class Config:
 
     def render(self, name: str) -> str:
         """The value as CONFIG GET shows it."""
-        p = BY_NAME[name]
+        p = BY_NAME[name.lower()]
         v = self.values[p.name]
         if p.kind == "bool":
             return "yes" if v else "no"

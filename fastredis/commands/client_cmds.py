@@ -175,8 +175,6 @@ def client_kill(c: Client, argv: list[bytes]) -> Any:
                 return OK
         raise ReplyError("ERR No such client")
     if len(argv) % 2:
-        pass
-    else:
         raise SYNTAX_ERROR
     want_id: int | None = None
     want_type: str | None = None

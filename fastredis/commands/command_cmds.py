@@ -122,7 +122,29 @@ def acl_categories(cmd: Command) -> list[str]:
     return [c for c in ACL_ORDER if c in cats]
 
 
+# key-spec flags of single-spec commands that differ from the RW/RO default
+_KEYSPEC_GROUPS = {
+    "RW access update": "decr decrby getex getset hincrby hincrbyfloat incr incrby incrbyfloat move setbit zincrby",
+    "RW access update variable_flags": "bitfield set",
+    "RW delete": "hdel lrem ltrim srem xautoclaim xdel xgroup|delconsumer xgroup|destroy xtrim zrem zremrangebylex "
+                 "zremrangebyrank zremrangebyscore",
+    "RO": "exists hexists hlen hstrlen llen object|encoding object|freq object|idletime object|refcount scard "
+          "sismember strlen touch type watch xlen zcard",
+    "RW access delete": "blmpop blpop brpop bzmpop bzpopmax bzpopmin getdel lmpop lpop rpop spop zmpop zpopmax zpopmin",
+    "RW insert": "append hsetnx linsert lpush lpushx pfadd rpush rpushx sadd xgroup|create xgroup|createconsumer",
+    "RW access": "pfcount pfdebug",
+    "RM delete": "del unlink",
+    "OW update": "mset psetex restore setex",
+    "not_key": "spublish ssubscribe sunsubscribe",
+    "OW insert": "msetnx setnx",
+}
+KEYSPEC_FLAGS = {name: flags.split() for flags, names in _KEYSPEC_GROUPS.items() for name in names.split()}
+
+
 def key_spec_flags(cmd: Command) -> list[str]:
+    known = KEYSPEC_FLAGS.get(cmd.fullname)
+    if known is not None:
+        return known
     f = cmd.flags
     if "write" in f:
         return ["RW", "update"]
