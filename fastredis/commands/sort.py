@@ -16,7 +16,8 @@ from .._resp import ReplyError
 from ..db import WRONGTYPE
 from ..types.zset import ZSet
 from .table import SYNTAX_ERROR, command, parse_int
-from .zsets import delete_dst, strtod_full
+from ..numbers import strtod_full
+from .zsets import delete_dst
 
 if TYPE_CHECKING:
     from ..context import Client

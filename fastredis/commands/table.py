@@ -187,26 +187,12 @@ def parse_int(arg: bytes, error: ReplyError = NOT_INTEGER) -> int:
     return int(v)
 
 
-def parse_float(arg: bytes, error: ReplyError = NOT_FLOAT, allow_nan: bool = False) -> float:
-    """Parse a double as Redis' getDoubleFromObject: inf/-inf ok, nan and spaces rejected."""
-    try:
-        text = arg.decode("ascii")
-    except UnicodeDecodeError:
-        raise error from None
-    if not text or text != text.strip() or len(text) > 5000:
-        raise error
-    try:
-        v = float(text)
-    except ValueError:
-        raise error from None
-    low = text.lower().lstrip("+-")
-    if low in ("nan",) and not allow_nan:
-        raise error
-    if "_" in text or low.startswith("0x") or low in ("infinity",):
-        if low == "infinity":
-            return v
-        raise error
-    if v != v and not allow_nan:
+def parse_float(arg: bytes, error: ReplyError = NOT_FLOAT) -> float:
+    """Parse a double as Redis' getDoubleFromObject (string2d): hex and inf ok; NaN, spaces, ERANGE not."""
+    from ..numbers import string2d
+
+    v = string2d(arg)
+    if v is None:
         raise error
     return v
 
