@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._resp import ReplyError
 from ..db import WRONGTYPE
+from ..numbers import strtod_full
 from ..types.zset import ZSet
 from .table import SYNTAX_ERROR, command, parse_int
-from ..numbers import strtod_full
 from .zsets import delete_dst
 
 if TYPE_CHECKING:
