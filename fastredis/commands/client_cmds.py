@@ -71,7 +71,7 @@ def _flags(c: Client) -> str:
     return out or "N"
 
 
-def client_line(c: Client, now: float | None = None) -> str:
+def client_line(c: Client, now: float | None = None, current: str | None = None) -> str:
     """One CLIENT LIST line (without the trailing newline), Redis 7.2's field order."""
     now = time.time() if now is None else now
     qbuf = c.query_buffer_len()
@@ -86,7 +86,7 @@ def client_line(c: Client, now: float | None = None) -> str:
         f"sub={len(c.channels)} psub={len(c.patterns)} ssub={len(c.shard_channels)} multi={multi} "
         f"qbuf={qbuf} qbuf-free={max(0, 20474 - qbuf) if qbuf else 0} argv-mem=0 multi-mem={multi_mem} "
         f"rbs=1024 rbp=0 obl={obl} oll=0 omem=0 tot-mem={tot} events={'rw' if obl else 'r'} "
-        f"cmd={c.last_cmd.decode('utf-8', 'replace')} user={c.user.decode('utf-8', 'replace')} redir=-1 "
+        f"cmd={current or c.last_cmd.decode('utf-8', 'replace')} user={c.user.decode('utf-8', 'replace')} redir=-1 "
         f"resp={c.resp} lib-name={c.lib_name.decode('utf-8', 'replace')} "
         f"lib-ver={c.lib_ver.decode('utf-8', 'replace')}"
     )
@@ -126,7 +126,7 @@ def client_setinfo(c: Client, argv: list[bytes]) -> Any:
 @subcommand("client", "info", 2, "noscript loading stale", since="6.2.0",
             summary="Returns information about the connection.")
 def client_info(c: Client, argv: list[bytes]) -> Any:
-    return Verbatim((client_line(c) + "\n").encode())
+    return Verbatim((client_line(c, current="client|info") + "\n").encode())
 
 
 @subcommand("client", "list", -2, "admin noscript loading stale", since="2.4.0",
@@ -153,7 +153,8 @@ def client_list(c: Client, argv: list[bytes]) -> Any:
     elif len(argv) != 2:
         raise SYNTAX_ERROR
     now = time.time()
-    return Verbatim("".join(client_line(x, now) + "\n" for x in clients).encode())
+    return Verbatim("".join(client_line(x, now, "client|list" if x is c else None) + "\n"
+                            for x in clients).encode())
 
 
 def _kill(c: Client, target: Client) -> None:

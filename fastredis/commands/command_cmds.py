@@ -81,6 +81,14 @@ TIPS: dict[str, tuple[str, ...]] = {
     "pubsub|channels": ("nondeterministic_output_order",), "pubsub|shardchannels": ("nondeterministic_output_order",),
     "role": ("nondeterministic_output",), "wait": ("request_policy:all_shards", "response_policy:agg_min"),
     "xinfo|consumers": ("nondeterministic_output",), "xinfo|stream": ("nondeterministic_output",),
+    "ping": ("request_policy:all_shards", "response_policy:all_succeeded"),
+    "config|set": ("request_policy:all_nodes", "response_policy:all_succeeded"),
+    "config|resetstat": ("request_policy:all_nodes", "response_policy:all_succeeded"),
+    "config|rewrite": ("request_policy:all_nodes", "response_policy:all_succeeded"),
+    "client|id": (), "save": ("request_policy:all_nodes", "response_policy:all_succeeded"),
+    "bgsave": ("request_policy:all_nodes", "response_policy:all_succeeded"),
+    "bgrewriteaof": ("request_policy:all_nodes", "response_policy:all_succeeded"),
+    "swapdb": ("request_policy:all_shards", "response_policy:all_succeeded"),
 }
 
 
