@@ -68,6 +68,10 @@ class Database:
             return False
         server = self.server
         if server.is_replica_of_master:
+            # commands from our master see the key as stored (its DEL must remove it)
+            repl = server.extras.get("replication")
+            if repl is not None and repl.master.applying_master_stream:
+                return False
             return True
         if server.paused_expiry:
             return True

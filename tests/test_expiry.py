@@ -460,3 +460,37 @@ def test_expiry_survives_restart_via_aof():
         r.close()
     finally:
         srv.stop()
+
+
+def test_replica_waits_for_the_masters_del():
+    """A replica reports an expired key as missing but only the master's DEL removes it."""
+    master = ServerProcess(args=["--hz", "1"])
+    replica = None
+    try:
+        m = master.client()
+        replica = ServerProcess(args=["--replicaof", "127.0.0.1", str(master.port), "--hz", "1"])
+        s = replica.client()
+        deadline = time.time() + 15
+        while s.info("replication").get("master_link_status") != "up" and time.time() < deadline:
+            time.sleep(0.05)
+        _wait_for_cron_tick(m)
+        m.set("k", "v", px=100)
+        m.set("k2", "v", ex=1000)
+        deadline = time.time() + 5
+        while s.dbsize() < 2 and time.time() < deadline:
+            time.sleep(0.01)
+        assert s.pttl("k") > 0 and s.ttl("k2") > 900
+        time.sleep(0.15)
+        assert s.get("k") is None            # logically expired on the replica...
+        assert s.exists("k") == 0 and s.ttl("k") == -2
+        assert s.dbsize() == 2               # ...but still stored there
+        assert m.get("k") is None            # the master expires it and sends DEL
+        deadline = time.time() + 5
+        while s.dbsize() != 1 and time.time() < deadline:
+            time.sleep(0.01)
+        assert s.dbsize() == 1
+        assert s.ttl("k2") > 900
+    finally:
+        if replica is not None:
+            replica.stop()
+        master.stop()
