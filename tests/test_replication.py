@@ -104,7 +104,7 @@ def test_master_with_two_replicas_converges(master):
         rrole = r1.client().execute_command("ROLE")
         assert rrole[0] == b"slave" and rrole[3] == b"connected"
         # replicas are read-only
-        with pytest.raises(redis.ResponseError, match="READONLY"):
+        with pytest.raises(redis.ReadOnlyError, match="You can't write against a read only replica."):
             r1.client().set("x", "y")
         # offsets agree once everything is acknowledged
         moff = m.info("replication")["master_repl_offset"]

@@ -243,17 +243,18 @@ class ReplicaRole:
 
     def set_master(self, host: str, port: int) -> None:
         ctx = self.ctx
-        was_master = self.host is None
         self.host, self.port = host, port
         ctx.is_replica_of_master = True
         ctx.extras["master_link_up"] = False
         if hasattr(ctx.log, "role"):
             ctx.log.role = "S"
-        if was_master:
-            # our own history becomes the cached master: PSYNC can continue partially
-            m = self.master_role
-            self.cached = (m.replid, m.master_repl_offset)
         self.drop_link()
+        # our own history becomes the cached master (replicationCacheMasterUsingMyself):
+        # the new master may continue it partially (PSYNC2)
+        m = self.master_role
+        self.cached = (m.replid, m.master_repl_offset)
+        if m.backlog is None:
+            m.create_backlog()
         self.backoff = 0.1
         self.schedule_connect(0)
         ctx.log("notice", "Connecting to MASTER %s:%d" % (host, port))
