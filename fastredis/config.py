@@ -77,6 +77,7 @@ class Param:
     choices: tuple[str, ...] = ()
     multi_enum: bool = False  # enum that takes several words (e.g. enable-debug-command? no)
     immutable: bool = False
+    protected: bool = False  # CONFIG SET needs enable-protected-configs (PROTECTED_CONFIG)
     hidden: bool = False  # not listed by CONFIG GET globs (debugging knobs), like Redis' HIDDEN_CONFIG
     sensitive: bool = False
     parse: Callable[[str], Any] | None = None
@@ -197,6 +198,11 @@ def _check_title_template(text: str) -> None:
         raise ConfigError("template format is invalid or contains unknown variables")
 
 
+def _check_dbfilename(text: str) -> None:
+    if "/" in text:
+        raise ConfigError("dbfilename can't be a path, just a filename")
+
+
 def _check_hostname(text: str) -> None:
     if any(not (ch.isascii() and (ch.isalnum() or ch in "-.")) for ch in text):
         raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
@@ -298,9 +304,9 @@ PARAMS: list[Param] = [
     _p("rdbcompression", "bool", True),
     _p("rdbchecksum", "bool", True, immutable=True),
     _p("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
-    _p("dbfilename", "string", "dump.rdb"),
+    _p("dbfilename", "string", "dump.rdb", protected=True, validate=_check_dbfilename),
     _p("rdb-del-sync-files", "bool", False),
-    _p("dir", "special", "", parse=_parse_dir, render=str),
+    _p("dir", "special", "", parse=_parse_dir, render=str, protected=True),
     _p("rdb-save-incremental-fsync", "bool", True),
     _p("rdb-key-save-delay", "int", 0, hidden=True),
     _p("key-load-delay", "int", 0, hidden=True),
@@ -618,7 +624,7 @@ class Config:
                     out.append(nm)
         return out
 
-    def set_many(self, pairs: list[tuple[str, str]]) -> None:
+    def set_many(self, pairs: list[tuple[str, str]], allow_protected: bool = True) -> None:
         """CONFIG SET with several pairs: all values are applied, or none.
 
         Raises ``ConfigError(name, reason)``-style errors as ``SetError`` so the
@@ -635,6 +641,8 @@ class Config:
             p = BY_NAME[name.lower()]
             if p.immutable:
                 raise SetError(name, "can't set immutable config")
+            if p.protected and not allow_protected:
+                raise SetError(name, "can't set protected config")
             if p in params:
                 raise SetError(name, "duplicate parameter")
             params.append(p)

@@ -8,12 +8,23 @@ from .. import info
 from .._resp import OK, ReplyError
 from ..config import ConfigError, SetError
 from ._help import help_lines
-from .table import container, subcommand, wrong_arity
+from .table import SYNTAX_ERROR, container, subcommand
 
 if TYPE_CHECKING:
     from ..context import Client
 
 container("config", -2, "", group="server", since="2.0.0", summary="A container for server configuration commands.")
+
+
+def protected_allowed(c: Client, option: str) -> bool:
+    """allowProtectedAction: the option is 'yes', or 'local' and the client is on loopback/unix."""
+    mode = c.server.config[option]
+    if mode == "yes":
+        return True
+    if mode == "local":
+        host = c.addr.rsplit(":", 1)[0]
+        return host in ("127.0.0.1", "::1", "[::1]") or c.laddr.startswith("/")
+    return False
 
 
 @subcommand("config", "get", -3, "admin noscript loading stale", since="2.0.0",
@@ -32,11 +43,11 @@ def config_get(c: Client, argv: list[bytes]) -> Any:
             summary="Sets configuration parameters in-flight.")
 def config_set(c: Client, argv: list[bytes]) -> Any:
     if len(argv) % 2:
-        raise wrong_arity("config|set")
+        raise SYNTAX_ERROR
     pairs = [(argv[i].decode("utf-8", "surrogateescape"), argv[i + 1].decode("utf-8", "surrogateescape"))
              for i in range(2, len(argv), 2)]
     try:
-        c.server.config.set_many(pairs)
+        c.server.config.set_many(pairs, allow_protected=protected_allowed(c, "enable-protected-configs"))
     except SetError as e:
         raise ReplyError(e.reply_text()) from None
     return OK

@@ -29,14 +29,10 @@ DEBUG_HANDLERS: dict[bytes, Callable[[Client, list[bytes]], Any]] = {}
 
 
 def debug_allowed(c: Client) -> bool:
-    """allowProtectedAction: 'yes', or 'local' from a loopback or unix-socket client."""
-    mode = c.server.config["enable-debug-command"]
-    if mode == "yes":
-        return True
-    if mode == "local":
-        host = c.addr.rsplit(":", 1)[0]
-        return host in ("127.0.0.1", "::1", "[::1]") or c.addr.startswith("/") or c.fd == -1
-    return False
+    """allowProtectedAction for enable-debug-command."""
+    from .config_cmds import protected_allowed
+
+    return protected_allowed(c, "enable-debug-command")
 
 
 def debug_sub(name: str) -> Callable[[Callable[[Client, list[bytes]], Any]], Callable[[Client, list[bytes]], Any]]:
