@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from test_rdb_load import (
 )
 
 from fastredis.persistence import rdb
+from fastredis.persistence.crc64 import crc64
 
 
 def redis8_binary() -> str:
@@ -311,3 +313,86 @@ def test_redis70_reads_our_v10_compatible_values() -> None:
             real.client().restore("k", 0, payload)
     finally:
         real.stop()
+
+
+def _sample_stream() -> Any:
+    from fastredis.types.stream import Stream
+
+    s = Stream()
+    for i in range(350):  # several listpack nodes, same and different fields
+        fields = [b"f", b"%d" % i] if i % 3 else [b"a", b"x" * i, b"b", b"-%d" % i, b"a", b"dup"]
+        s.add((1000 + i // 5, i % 5), fields)
+    s.delete((1000, 1))
+    s.delete((1000 + 349 // 5, 349 % 5))
+    g = s.create_group(b"g1", (1002, 0), 11)
+    alice = g.add_consumer(b"alice", 1_700_000_000_000)
+    alice.active_time = 1_700_000_000_500
+    g.add_consumer(b"idle", 1_700_000_000_001)
+    g.add_pending((1000, 0), alice, 1_700_000_000_100, 3)
+    g.add_pending((1001, 2), alice, 1_700_000_000_200, 1)
+    s.create_group(b"g2", (0, 0))
+    return s
+
+
+def test_stream_roundtrip_through_writer_and_payload() -> None:
+    from fastredis.types.stream import Stream
+
+    s = _sample_stream()
+    for comp in (True, False):
+        opts = rdb.SaveOptions(compress=comp)
+        back = rdb.load(rdb.dump_bytes([(0, {b"s": s, b"e": Stream()}, {})], opts=opts)).data[0]
+        assert back[b"s"] == s and back[b"e"] == Stream()
+        assert rdb.restore_payload(rdb.dump_payload(s, opts)) == s
+
+
+def test_stream_loads_in_redis8_with_groups() -> None:
+    s = _sample_stream()
+    path = os.path.join(tempfile.mkdtemp(prefix="stream-rdb-"), "dump.rdb")
+    with open(path, "wb") as f:
+        rdb.dump_rdb(f, [(0, {b"s": s}, {})])
+    check_rdb(path)
+    real = start_redis8(path)
+    try:
+        c = real.client()
+        info = c.xinfo_stream("s")
+        assert info["length"] == 348 and info["entries-added"] == 350
+        assert info["max-deleted-entry-id"] == b"1069-4"
+        groups = {g["name"]: g for g in c.xinfo_groups("s")}
+        assert groups[b"g1"]["pending"] == 2 and groups[b"g1"]["entries-read"] == 11
+        assert groups[b"g2"]["entries-read"] is None
+        consumers = {x["name"]: x for x in c.xinfo_consumers("s", "g1")}
+        assert set(consumers) == {b"alice", b"idle"} and consumers[b"alice"]["pending"] == 2
+        pend = c.xpending_range("s", "g1", "-", "+", 10)
+        assert [(p["message_id"], p["consumer"], p["times_delivered"]) for p in pend] == \
+            [(b"1000-0", b"alice", 3), (b"1001-2", b"alice", 1)]
+        entries = Plain(real.port)("XRANGE", "s", "-", "+")
+        assert [e[0] for e in entries] == [b"%d-%d" % k for k in s.entries]
+        assert [e[1] for e in entries] == list(s.entries.values())
+    finally:
+        real.stop()
+
+
+def test_stream_v1_format_built_by_hand() -> None:
+    """RDB_TYPE_STREAM_LISTPACKS (v1, Redis 5/6): no first/max-deleted/entries-added, estimated entries-read."""
+    from fastredis.persistence.encodings import listpack_encode
+
+    # node 5-0: master fields [f]; entries 5-0 {f: a}, 5-1 {f: b} (same fields), 6-0 {g: c} (own fields)
+    lp = listpack_encode([3, 0, 1, b"f", 0,
+                          2, 0, 0, b"a", 4,
+                          2, 0, 1, b"b", 4,
+                          0, 1, 0, 1, b"g", b"c", 6])
+    body = (rdb._len(1) + rdb._string(struct.pack(">QQ", 5, 0), False) + rdb._string(lp, False)
+            + rdb._len(3) + rdb._len(6) + rdb._len(0)  # length, last id
+            + rdb._len(1) + rdb._string(b"grp", False) + rdb._len(5) + rdb._len(1)  # group at 5-1
+            + rdb._len(1) + struct.pack(">QQ", 5, 0) + struct.pack("<q", 123) + rdb._len(2)  # PEL
+            + rdb._len(1) + rdb._string(b"bob", False) + struct.pack("<q", 456)  # consumer
+            + rdb._len(1) + struct.pack(">QQ", 5, 0))
+    data = b"REDIS0009" + b"\x0f\x01s" + body + b"\xff"
+    data += struct.pack("<Q", crc64(0, data))
+    s = rdb.load(data).data[0][b"s"]
+    assert list(s.entries.items()) == [((5, 0), [b"f", b"a"]), ((5, 1), [b"f", b"b"]), ((6, 0), [b"g", b"c"])]
+    assert s.entries_added == 3 and s.last_id == (6, 0) and s.max_deleted_entry_id == (0, 0)
+    g = s.groups[b"grp"]
+    assert g.entries_read == -1  # estimated like Redis: an ID between first and last is unknown
+    assert g.consumers[b"bob"].seen_time == 456 == g.consumers[b"bob"].active_time
+    assert g.pel[(5, 0)].consumer.name == b"bob" and g.pel[(5, 0)].delivery_count == 2

@@ -187,18 +187,23 @@ def _lp_encode_int(v: int) -> bytes:
     return b"\xf4" + _I64.pack(v) + b"\x09"
 
 
+_INT_START = frozenset(b"-0123456789")
+_LP_STR6 = [bytes((0x80 | i,)) for i in range(64)]
+_LP_BACKLEN1 = [bytes((i,)) for i in range(128)]
+
+
 def _lp_encode(item: bytes | int) -> bytes:
     if type(item) is int:
         return _lp_encode_int(item)
     s = bytes(item)  # type: ignore[arg-type]
-    if len(s) <= 20:
+    ln = len(s)
+    if ln <= 20 and ln and s[0] in _INT_START:
         v = canonical_int(s)
         if v is not None:
             return _lp_encode_int(v)
-    ln = len(s)
     if ln < 64:
-        hdr = bytes((0x80 | ln,))
-    elif ln < 4096:
+        return _LP_STR6[ln] + s + _LP_BACKLEN1[ln + 1]
+    if ln < 4096:
         hdr = bytes((0xE0 | (ln >> 8), ln & 0xFF))
     else:
         hdr = b"\xf0" + _U32.pack(ln)

@@ -171,6 +171,15 @@ class Reader:
         return v
 
     def string(self) -> bytes:
+        # fast path: a plain string with a 6-bit length (most keys and small values)
+        p = self.pos
+        if p < self.end:
+            b = self.buf[p]
+            if b < 0x40:
+                q = p + 1 + b
+                if q <= self.end:
+                    self.pos = q
+                    return self.buf[p + 1:q]
         v, enc = self.length_enc()
         if not enc:
             return self.read(v)
@@ -767,15 +776,21 @@ def _enc_int(v: int) -> bytes | None:
     return None
 
 
+_SHORT_LEN = [bytes((i,)) for i in range(64)]
+_INT_START = frozenset(b"-0123456789")
+
+
 def _string(s: bytes | bytearray | memoryview, compress: bool) -> bytes:
     """rdbSaveRawString: int encoding for short numeric strings, LZF over 20 bytes."""
     n = len(s)
-    if n <= 11 and n:
-        v = canonical_int(bytes(s))
-        if v is not None:
-            e = _enc_int(v)
-            if e is not None:
-                return e
+    if n <= 11:
+        if n and s[0] in _INT_START:
+            v = canonical_int(bytes(s))
+            if v is not None:
+                e = _enc_int(v)
+                if e is not None:
+                    return e
+        return _SHORT_LEN[n] + s
     if compress and n > 20:
         c = lzf.compress(s, n - 4)
         if c:

@@ -116,6 +116,14 @@ class ConsumerGroup:
         return f"ConsumerGroup({self.name!r}, last_id={self.last_id}, pel={len(self.pel)})"
 
 
+def _groups_state(s: Stream) -> list:
+    """Groups as plain data (for equality): IDs, counters, PELs and consumers."""
+    return [(g.name, g.last_id, g.entries_read,
+             [(sid, pe.consumer.name, pe.delivery_time, pe.delivery_count) for sid, pe in g.pel.items()],
+             sorted((c.name, c.seen_time, c.active_time, list(c.pel)) for c in g.consumers.values()))
+            for g in s.groups.values()]
+
+
 class Stream:
     """A Redis stream."""
 
@@ -211,7 +219,7 @@ class Stream:
         return (self.entries == other.entries and self.last_id == other.last_id
                 and self.max_deleted_entry_id == other.max_deleted_entry_id
                 and self.entries_added == other.entries_added
-                and self.groups.keys() == other.groups.keys())
+                and _groups_state(self) == _groups_state(other))
 
     __hash__ = None  # type: ignore[assignment]
 
