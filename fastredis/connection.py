@@ -162,7 +162,7 @@ class Connection(asyncio.Protocol):
             parser.auth_required = not c.authenticated
             if self.waiting or c.close_after_reply or self.pending:
                 break
-            if parser.error is not None:
+            if parser.error is not None or not parser.buffered:
                 break
         if parser.error is not None and not self.pending and not self.waiting:
             self._protocol_error(parser.error)
