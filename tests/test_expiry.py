@@ -322,7 +322,7 @@ def test_active_expiry_removes_untouched_keys(r):
     r.set("persistent", 1)
     r.set("later", 1, ex=100)
     assert r.dbsize() == 502
-    deadline = time.time() + 5
+    deadline = time.time() + 15
     while r.dbsize() > 2 and time.time() < deadline:
         time.sleep(0.05)
     assert r.dbsize() == 2
