@@ -341,3 +341,27 @@ def test_functions_survive_a_restart() -> None:
         assert res.data == {0: {b"k": b"v"}}
     finally:
         s.stop()
+
+
+def test_debug_reload() -> None:
+    s = ServerProcess(args=["--enable-debug-command", "yes"])
+    try:
+        c = s.client()
+        populate(c)
+        c.set("ttl:k", "v", px=600_000)
+        when = c.pexpiretime("ttl:k")
+        before = sorted(c.keys("*"))
+        assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+        assert sorted(c.keys("*")) == before
+        assert c.pexpiretime("ttl:k") == when
+        assert c.xinfo_stream("st")["entries-added"] == 253
+        c.set("unsaved", "1")
+        assert c.execute_command("DEBUG", "RELOAD", "NOSAVE") == b"OK"
+        assert c.get("unsaved") is None  # back to the dump the previous RELOAD wrote
+        c.set("extra", "1")
+        assert c.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE") == b"OK"
+        assert c.get("extra") == b"1" and sorted(c.keys("*")) == sorted(before + [b"extra"])
+        with pytest.raises(redis.ResponseError, match="Error trying to load the RDB dump"):
+            c.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH")  # duplicates without MERGE
+    finally:
+        s.stop()

@@ -318,6 +318,40 @@ class Snapshotter:
         self.keys_expired = res.keys_expired
         ctx.log("notice", "DB loaded from disk: %.3f seconds" % (time.time() - t0))
 
+    def debug_reload(self, options: list[str]) -> bool:
+        """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush, load the dump back."""
+        if "nosave" not in options and not self.save():
+            return False
+        ctx = self.ctx
+        try:
+            with open(self.path(), "rb") as f:
+                data = f.read()
+            res = rdb.load(data, dbnum=len(ctx.dbs), drop_expired=not ctx.is_replica_of_master,
+                           verify_checksum=self.config["rdbchecksum"])
+        except (OSError, rdb.RdbError) as e:
+            for line in getattr(e, "lines", [str(e)]):
+                ctx.log("warning", line)
+            return False
+        if "noflush" not in options:
+            install(ctx, res)
+            return True
+        merge = "merge" in options
+        for dbid, data_db in res.data.items():
+            db = ctx.dbs[dbid]
+            if not merge and any(k in db.data for k in data_db):
+                ctx.log("warning", "RDB has duplicated key in DB %d" % dbid)
+                return False
+        for dbid, data_db in res.data.items():
+            db = ctx.dbs[dbid]
+            exp = res.expires.get(dbid, {})
+            for k, v in data_db.items():
+                db.data[k] = v
+                if k in exp:
+                    db.expires[k] = exp[k]
+                else:
+                    db.expires.pop(k, None)
+        return True
+
     # -- INFO ---------------------------------------------------------------------------
 
     def info_fields(self) -> list[tuple[str, Any]]:
@@ -378,6 +412,7 @@ def attach(server: Server) -> Snapshotter:
     ctx.extras["rdb"] = snap
     ctx.extras["bgsave_in_progress"] = lambda: bool(snap.child_pid)
     ctx.extras["after_flushall"] = snap.after_flushall
+    ctx.extras["debug_reload"] = snap.debug_reload
     server.cron_hooks.append(snap.cron)
     server.shutdown_hooks.insert(0, snap.on_shutdown)
     server.startup_hooks.append(snap.load_at_startup)
