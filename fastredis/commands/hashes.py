@@ -4,20 +4,19 @@ A hash is a ``dict`` of bytes -> bytes (insertion ordered, like a small
 listpack-encoded hash in Redis); an emptied hash is deleted.
 
 HINCRBYFLOAT works in x87 80-bit ``long double`` like Redis (so ``10.5`` +
-``0.1`` is ``10.6``, not ``10.59999...``): values are parsed as strtold does,
-rounded to a 64-bit mantissa, added, rounded again and printed with
-``%.17Lf`` minus trailing zeros.  ``long_double_add`` is reusable (INCRBYFLOAT).
+``0.1`` is ``10.6``, not ``10.59999...``), with the emulation in ``longdouble``
+that INCRBYFLOAT shares.
 """
 
 from __future__ import annotations
 
 import random
-import re
-from fractions import Fraction
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .._resp import OK, ReplyError, string2ll
+from ..longdouble import INF as LD_INF
+from ..longdouble import ld2string_human, ld_add, string2ld
 from ..scan import parse_cursor, parse_scan_options, scan, scan_all
 from .table import INT64_MAX, INT64_MIN, OVERFLOW, SYNTAX_ERROR, command, parse_int, wrong_arity
 
@@ -34,157 +33,6 @@ RANGE_ERROR = ReplyError("ERR value is out of range, value must between -9223372
 LONG_MAX = 2**63 - 1
 # a random-sample reply longer than this would only exhaust memory (Redis would try anyway)
 MAX_RANDOM_REPLY = 50_000_000
-
-
-# ---------------------------------------------------------------------------
-# long double arithmetic (x87 extended precision: 64-bit mantissa)
-# ---------------------------------------------------------------------------
-
-_MANT = 64
-_EMIN = -16382          # smallest normal exponent (value = m * 2**(e-63))
-_EMAX = 16383
-_MAX_LD_CHARS = 5 * 1024
-_DEC_RE = re.compile(rb"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\Z")
-_HEX_RE = re.compile(rb"([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?\Z")
-_INF_RE = re.compile(rb"([+-]?)(?:inf|infinity)\Z", re.IGNORECASE)
-_NAN_RE = re.compile(rb"[+-]?nan(?:\([0-9A-Za-z_]*\))?\Z", re.IGNORECASE)
-
-INF = "inf"
-NEG_INF = "-inf"
-
-
-def round_long_double(q: Fraction) -> Fraction | str:
-    """Round an exact rational to the nearest x87 long double (ties to even); "inf"/"-inf" on overflow."""
-    if q == 0:
-        return Fraction(0)
-    neg = q < 0
-    a = -q if neg else q
-    n, d = a.numerator, a.denominator
-    e = n.bit_length() - d.bit_length()
-    # make 2**e <= a < 2**(e+1)
-    if (n << max(0, -e)) < (d << max(0, e)):
-        e -= 1
-    if e > _EMAX:
-        return NEG_INF if neg else INF
-    shift = max(e, _EMIN) - (_MANT - 1)
-    if shift >= 0:
-        num, den = n, d << shift
-    else:
-        num, den = n << -shift, d
-    m, r = divmod(num, den)
-    if 2 * r > den or (2 * r == den and m & 1):
-        m += 1
-    if m.bit_length() > _MANT and shift + _MANT > _EMAX:
-        return NEG_INF if neg else INF
-    v = Fraction(m) * (Fraction(2) ** shift)
-    return -v if neg else v
-
-
-def parse_long_double(s: bytes) -> Fraction | str | None:
-    """Redis' string2ld (strtold + checks): the value, "inf"/"-inf", or None when invalid."""
-    if not s or len(s) >= _MAX_LD_CHARS or s[:1].isspace():
-        return None
-    m = _DEC_RE.match(s)
-    if m is not None and (m.group(2) or m.group(3)):
-        sign, ip, fp, ex = m.group(1), m.group(2), m.group(3) or b"", m.group(4)
-        digits = (ip + fp).lstrip(b"0")
-        exp10 = (int(ex) if ex else 0) - len(fp)
-        if not digits:
-            return Fraction(0)
-        mag = len(digits) + exp10  # value < 10**mag
-        if mag > 4934:
-            return None  # ERANGE overflow (HUGE_VALL)
-        if mag < -4951:
-            return None  # ERANGE underflow to zero
-        q = Fraction(_str_int(digits)) * (Fraction(10) ** exp10)
-        v = round_long_double(-q if sign == b"-" else q)
-        if isinstance(v, str) or v == 0:
-            return None
-        return v
-    m = _HEX_RE.match(s)
-    if m is not None and (m.group(2) or m.group(3)):
-        sign, ip, fp, ex = m.group(1), m.group(2), m.group(3) or b"", m.group(4)
-        mant = int((ip + fp) or b"0", 16)
-        exp2 = (int(ex) if ex else 0) - 4 * len(fp)
-        if mant == 0:
-            return Fraction(0)
-        if mant.bit_length() + exp2 > _EMAX + 2:
-            return None
-        if mant.bit_length() + exp2 < _EMIN - _MANT - 2:
-            return None
-        q = Fraction(mant) * (Fraction(2) ** exp2)
-        v = round_long_double(-q if sign == b"-" else q)
-        if isinstance(v, str) or v == 0:
-            return None
-        return v
-    m = _INF_RE.match(s)
-    if m is not None:
-        return NEG_INF if m.group(1) == b"-" else INF
-    return None  # nan (rejected by string2ld) or junk
-
-
-def _str_int(digits: bytes) -> int:
-    """int(digits) without Python's 4300-digit conversion limit."""
-    if len(digits) <= 4000:
-        return int(digits)
-    return _str_int(digits[:-4000]) * 10**4000 + int(digits[-4000:])
-
-
-def _int_str(n: int) -> str:
-    """str(n) without Python's 4300-digit conversion limit (long doubles reach 4933 digits)."""
-    if n < 10**4000:
-        return str(n)
-    hi, lo = divmod(n, 10**4000)
-    return _int_str(hi) + "%04000d" % lo
-
-
-def format_long_double(v: Fraction) -> bytes:
-    """ld2string(LD_STR_HUMAN): ``%.17Lf`` then trailing zeros (and '.') removed; -0 -> 0."""
-    scaled = v * 10**17
-    q, r = divmod(scaled.numerator, scaled.denominator)  # floor
-    # round half to even on the exact value
-    twice = 2 * r
-    if twice > scaled.denominator or (twice == scaled.denominator and q & 1):
-        q += 1
-    neg = q < 0
-    q = abs(q)
-    if q == 0:
-        return b"0"
-    ip, fp = divmod(q, 10**17)
-    frac = ("%017d" % fp).rstrip("0")
-    text = _int_str(ip) + ("." + frac if frac else "")
-    return (("-" if neg else "") + text).encode()
-
-
-def long_double_add(current: bytes | None, incr: bytes, not_float: ReplyError) -> tuple[bytes, Fraction]:
-    """Add ``incr`` to a stored numeric string as Redis does in long double; returns the new text.
-
-    Raises ``ERR value is not a valid float`` / ``ERR value is NaN or Infinity`` for a bad
-    increment, ``not_float`` for a bad stored value, and ``ERR increment would produce NaN
-    or Infinity`` on overflow.
-    """
-    inc = parse_long_double(incr)
-    if inc is None:
-        raise NOT_VALID_FLOAT
-    if isinstance(inc, str):
-        raise NAN_OR_INF
-    if current is None:
-        base: Fraction | str = Fraction(0)
-    else:
-        iv = string2ll(current)
-        if iv is not None:
-            base = round_long_double(Fraction(int(iv)))
-        else:
-            p = parse_long_double(current)
-            if p is None:
-                raise not_float
-            base = p
-    if isinstance(base, str):
-        raise WOULD_BE_NAN
-    total = round_long_double(base + inc)
-    if isinstance(total, str):
-        raise WOULD_BE_NAN
-    return format_long_double(total), total
 
 
 # ---------------------------------------------------------------------------
@@ -377,19 +225,25 @@ def hincrby(c: Client, argv: list[bytes]) -> Any:
          summary="Increments the floating point value of a field by a number. Uses 0 as initial value if the "
                  "field doesn't exist.")
 def hincrbyfloat(c: Client, argv: list[bytes]) -> Any:
-    inc = parse_long_double(argv[3])
+    inc = string2ld(argv[3])
     if inc is None:
         raise NOT_VALID_FLOAT
-    if isinstance(inc, str):
+    if inc is LD_INF:
         raise NAN_OR_INF
     key = argv[1]
     h = _hash_for_write(c, key)
-    try:
-        text, _ = long_double_add(h.get(argv[2]), argv[3], NOT_FLOAT_HASH)
-    except ReplyError:
+    current = h.get(argv[2])
+    base = (0, 0) if current is None else string2ld(current)
+    if base is None or base is LD_INF:
         if not h:
             c.db.delete(key)
-        raise
+        raise NOT_FLOAT_HASH if base is None else WOULD_BE_NAN
+    total = ld_add(base, inc)
+    if total is LD_INF:
+        if not h:
+            c.db.delete(key)
+        raise WOULD_BE_NAN
+    text = ld2string_human(total)
     h[argv[2]] = text
     c.db.changed(key, b"hincrbyfloat", b"h")
     c.propagate_argv = [[b"HSET", key, argv[2], text]]
