@@ -32,6 +32,12 @@ def validate_name(name: bytes, what: str = "Client names") -> None:
             raise ReplyError(f"ERR {what} cannot contain spaces, newlines or special characters.")
 
 
+def subcommand_syntax_error(argv: list[bytes]) -> ReplyError:
+    """addReplySubcommandSyntaxError: the subcommand exists but its arguments don't fit."""
+    sub = argv[1].decode("utf-8", "replace")[:128]
+    return ReplyError(f"ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP.")
+
+
 def client_type(c: Client) -> str:
     """getClientType: master, replica (not MONITOR), pubsub, normal."""
     if c.is_master:
@@ -262,7 +268,7 @@ def client_pause(c: Client, argv: list[bytes]) -> Any:
         elif mode != b"all":
             raise ReplyError("ERR CLIENT PAUSE mode must be WRITE or ALL")
     elif len(argv) > 4:
-        raise SYNTAX_ERROR
+        raise subcommand_syntax_error(argv)
     server = c.server
     end = time.time() + ms / 1000.0
     now = time.time()
@@ -341,7 +347,7 @@ def client_unblock(c: Client, argv: list[bytes]) -> Any:
         elif mode != b"timeout":
             raise ReplyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     elif len(argv) > 4:
-        raise ReplyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        raise subcommand_syntax_error(argv)
     target = c.server.clients.get(cid)
     if target is None or target.blocked is None:
         return 0
