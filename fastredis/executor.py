@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 NOAUTH = ReplyError("NOAUTH Authentication required.")
 READONLY = ReplyError("READONLY You can't write against a read only replica.")
+MASTERDOWN = ReplyError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
 EXECABORT_FLAGS = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 SUBSCRIBE_ALLOWED = frozenset((b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe",
                                b"punsubscribe", b"ping", b"quit", b"reset"))
@@ -136,6 +137,9 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
             "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
             "allowed in this context" % cmd.fullname))
     server = c.server
+    if server.is_replica_of_master and "stale" not in flags and not c.is_master and \
+            not server.extras.get("master_link_up") and not server.config["replica-serve-stale-data"]:
+        return reject(c, cmd, MASTERDOWN)
     if server.write_gates and "write" in flags and not c.is_master:
         for gate in server.write_gates:
             err = gate(c)

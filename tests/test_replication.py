@@ -293,3 +293,35 @@ def test_min_replicas_to_write(master):
         wait_until(lambda: r1.client().get("x") == b"1")
     finally:
         r1.stop()
+
+
+def test_replica_serve_stale_data_no():
+    r1 = ServerProcess(args=["--replicaof", "127.0.0.1", "1", "--replica-serve-stale-data", "no"])
+    try:
+        c = r1.client()
+        from conftest import RawClient
+
+        raw = RawClient(r1.port)
+        err = b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
+        assert raw.call("GET", "x") == err
+        assert raw.call("PING") == err
+        raw.close()
+        assert c.info("replication")["master_link_status"] == "down"  # stale-flagged commands still run
+    finally:
+        r1.stop()
+
+
+def test_replica_restart_converges(master):
+    m = master.client()
+    r1 = start_replica(master.port)
+    try:
+        wait_until(lambda: link_up(r1.port))
+        write_workload(m, "one")
+        r1.stop()
+        write_workload(m, "two")
+        r1 = ServerProcess(args=["--replicaof", "127.0.0.1", str(master.port)], cwd=r1.dir, port=r1.port)
+        wait_until(lambda: link_up(r1.port))
+        want = snapshot(master.port)
+        wait_until(lambda: snapshot(r1.port) == want)
+    finally:
+        r1.stop()
