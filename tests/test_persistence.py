@@ -314,7 +314,7 @@ def test_shutdown_kills_a_running_bgsave() -> None:
 
 
 def test_dbfilename_and_dir_are_honoured(tmp_path) -> None:
-    s = ServerProcess(args=["--dbfilename", "custom.rdb"])
+    s = ServerProcess(args=["--dbfilename", "custom.rdb", "--enable-protected-configs", "yes"])
     try:
         c = s.client()
         c.set("k", "v")

@@ -36,6 +36,7 @@ def save(c: Client, argv: list[bytes]) -> Any:
     snap = _snap(c)
     if snap.child_pid:
         raise ReplyError("ERR Background save already in progress")
+    snap.saves += 1  # stat_rdb_saves counts SAVE and BGSAVE, not shutdown/FLUSHALL saves
     if snap.save():
         return OK
     raise PLAIN_ERR

@@ -136,13 +136,11 @@ class Snapshotter:
         except Exception as e:  # any failure is a failed save, never a crash
             if not isinstance(e, OSError):
                 self.ctx.log("warning", "Error saving DB on disk: %r" % (e,))
-            self.last_bgsave_ok = False
             return False
         self.ctx.log("notice", "DB saved on disk")
         self.ctx.dirty = 0
         self.ctx.lastsave = int(time.time())
         self.last_bgsave_ok = True
-        self.saves += 1
         return True
 
     def bgsave(self) -> bool:
