@@ -12,6 +12,7 @@ collections, LZF for strings over 20 bytes, CRC64 trailer.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import struct
@@ -347,14 +348,14 @@ def _load_stream(r: Reader, rtype: int) -> Stream:
         if len(nodekey) != 16:
             raise _Corrupt("Stream node key entry is not the size of a stream ID")
         lp = r.string()
-        items = _check(lambda lp=lp: listpack_entries(lp, raw=True), "Stream listpack integrity check failed.")
+        items = _check(functools.partial(listpack_entries, lp, raw=True), "Stream listpack integrity check failed.")
         if not items:
             raise _Corrupt("Empty listpack inside stream")
         if nodekey in seen:
             raise _Corrupt("Listpack re-added with existing key")
         seen.add(nodekey)
         master = _id_struct.unpack(nodekey)
-        _check(lambda items=items, master=master: _decode_stream_node(items, master, entries),
+        _check(functools.partial(_decode_stream_node, items, master, entries),
                "Stream listpack integrity check failed.")
     length = r.length()
     s.last_id = (r.length(), r.length())
@@ -504,9 +505,9 @@ def load_object(r: Reader, rtype: int) -> Any:
             if container == QUICKLIST_NODE_PLAIN:
                 lst.append(blob)
             elif rtype == T_LIST_QUICKLIST_2:
-                lst.extend(_check(lambda blob=blob: listpack_entries(blob), "Listpack integrity check failed."))
+                lst.extend(_check(functools.partial(listpack_entries, blob), "Listpack integrity check failed."))
             else:
-                lst.extend(_check(lambda blob=blob: ziplist_entries(blob), "Ziplist integrity check failed."))
+                lst.extend(_check(functools.partial(ziplist_entries, blob), "Ziplist integrity check failed."))
         if not lst:
             raise _EmptyKey()
         return lst
