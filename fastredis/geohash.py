@@ -247,14 +247,19 @@ def estimate_steps_by_radius(range_meters: float, lat: float) -> int:
     return step
 
 
+def _ccos(x: float) -> float:
+    """C's cos(): NaN for an infinite angle (an infinite radius) instead of a ValueError."""
+    return math.cos(x) if math.isfinite(x) else math.nan
+
+
 def bounding_box(shape: Shape) -> tuple[float, float, float, float]:
     """geohashBoundingBox: (min lon, min lat, max lon, max lat) around the shape."""
     longitude, latitude = shape.lon, shape.lat
     height = shape.conversion * (shape.radius if shape.circular else shape.height / 2)
     width = shape.conversion * (shape.radius if shape.circular else shape.width / 2)
     lat_delta = rad_deg(height / EARTH_RADIUS_IN_METERS)
-    long_delta_top = rad_deg(width / EARTH_RADIUS_IN_METERS / math.cos(deg_rad(latitude + lat_delta)))
-    long_delta_bottom = rad_deg(width / EARTH_RADIUS_IN_METERS / math.cos(deg_rad(latitude - lat_delta)))
+    long_delta_top = rad_deg(width / EARTH_RADIUS_IN_METERS / _ccos(deg_rad(latitude + lat_delta)))
+    long_delta_bottom = rad_deg(width / EARTH_RADIUS_IN_METERS / _ccos(deg_rad(latitude - lat_delta)))
     southern = latitude < 0
     b0 = longitude - long_delta_bottom if southern else longitude - long_delta_top
     b2 = longitude + long_delta_bottom if southern else longitude + long_delta_top
