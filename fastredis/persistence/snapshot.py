@@ -83,7 +83,7 @@ class Snapshotter:
     def _aux(self) -> dict[bytes, bytes | int]:
         repl = self.ctx.extras.get("replication")
         replid = getattr(getattr(repl, "master", None), "replid", None) if repl is not None else None
-        offset = getattr(getattr(repl, "master", None), "offset", 0) if repl is not None else 0
+        offset = getattr(getattr(repl, "master", None), "master_repl_offset", 0) if repl is not None else 0
         return rdb.default_aux(repl_id=replid if isinstance(replid, str) else None,
                                repl_offset=offset if isinstance(offset, int) else 0)
 
