@@ -13,6 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ._resp import ReplyError
+from .pubsub import NOTIFY_NEW
 
 if TYPE_CHECKING:
     from .context import ServerContext
@@ -80,7 +81,9 @@ class Database:
 
     def delete_expired(self, key: bytes) -> None:
         """Delete a key because it expired: stats, event, propagation as DEL."""
-        self.data.pop(key, None)
+        old = self.data.pop(key, None)
+        if old is not None:
+            self.signal_deleted(key, old)
         self.expires.pop(key, None)
         server = self.server
         server.stats.expired_keys += 1
@@ -135,13 +138,21 @@ class Database:
     # -- writes ---------------------------------------------------------------
 
     def set(self, key: bytes, value: Any, keepttl: bool = False) -> None:
-        """Add or overwrite (setKey): the TTL goes unless ``keepttl``."""
+        """Add or overwrite (setKey): the TTL goes unless ``keepttl``; a new key emits ``new``."""
+        if self.server.notify_flags & NOTIFY_NEW and key not in self.data:
+            self.server.notify(b"n", b"new", key, self.id)
+        if self.server.blocking.has_waiters:
+            old = self.data.get(key)
+            if old is not None and old is not value:
+                self.signal_deleted(key, old)
         self.data[key] = value
         if not keepttl and key in self.expires:
             del self.expires[key]
 
     def add(self, key: bytes, value: Any) -> None:
-        """Store a new value under a key known to be absent."""
+        """Store a new value under a key known to be absent (dbAdd: emits the ``new`` event)."""
+        if self.server.notify_flags & NOTIFY_NEW:
+            self.server.notify(b"n", b"new", key, self.id)
         self.data[key] = value
 
     def delete(self, key: bytes) -> bool:
@@ -150,7 +161,11 @@ class Database:
             if self.expire_if_needed(key):
                 return False
             del self.expires[key]
-        return self.data.pop(key, None) is not None
+        old = self.data.pop(key, None)
+        if old is None:
+            return False
+        self.signal_deleted(key, old)
+        return True
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -166,6 +181,11 @@ class Database:
         n = len(self.data)
         for key in list(self.watched):
             self.signal_modified(key)
+        blocking = self.server.blocking
+        if blocking.has_waiters:
+            for dbid, key in list(blocking.waiters):
+                if dbid == self.id and key in self.data:
+                    self.signal_deleted(key, self.data[key])
         self.data = {}
         self.expires = {}
         self._expire_scan = []
@@ -179,6 +199,13 @@ class Database:
         if clients:
             for c in clients:
                 c.dirty_cas = True
+
+    def signal_deleted(self, key: bytes, old: Any) -> None:
+        """signalDeletedKeyAsReady: a stream that goes away (or is overwritten) wakes the clients
+        blocked on it, so a blocked XREADGROUP can answer -NOGROUP / -WRONGTYPE as Redis 7.2 does."""
+        server = self.server
+        if server.blocking.has_waiters and _TYPE_NAMES.get(type(old)) == "stream":
+            server.blocking.signal_ready(self, key)
 
     def signal_ready(self, key: bytes) -> None:
         """A key that blocked clients may wait on got data (push, add, rename...)."""

@@ -49,13 +49,6 @@ OBJ_SHARED_REFCOUNT = INT_MAX
 LFU_INIT_VAL = 5
 
 
-def _notify_new(db: Database, key: bytes) -> None:
-    """dbAdd's ``new`` keyspace event (class n)."""
-    server = db.server
-    if server.notify_flags:
-        server.notify(b"n", b"new", key, db.id)
-
-
 def _signal_deleted(db: Database, key: bytes, value: Any) -> None:
     """signalDeletedKeyAsReady: clients blocked on a stream (XREADGROUP) must notice it went."""
     if value is not None and type_name(value) == "stream":
@@ -243,7 +236,6 @@ def _rename(c: Client, argv: list[bytes], nx: bool) -> Any:
             return 0
         _delete_value(db, dst)
     db.add(dst, value)
-    _notify_new(db, dst)
     if expire is not None:
         db.set_expire(dst, expire)
     db.delete(src)
@@ -280,7 +272,6 @@ def move(c: Client, argv: list[bytes]) -> Any:
     if dst.get_for_write(key) is not None:
         return 0
     dst.add(key, value)
-    _notify_new(dst, key)
     if expire is not None:
         dst.set_expire(key, expire)
     src.delete(key)
@@ -325,7 +316,6 @@ def copy(c: Client, argv: list[bytes]) -> Any:
     if delete:
         _delete_value(dst, newkey)
     dst.add(newkey, newvalue)
-    _notify_new(dst, newkey)
     if expire is not None:
         dst.set_expire(newkey, expire)
     dst.changed(newkey, b"copy_to", b"g")
