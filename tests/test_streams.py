@@ -159,7 +159,6 @@ def test_xread_diff(server, real_redis):
         ("XREAD", "STREAMS", "r1", "2-0"),
         ("XREAD", "STREAMS", "r1", "$"),
         ("XREAD", "STREAMS", "r1"),
-        ("XREAD", "STREAMS", "r1", "r2", "0"),
         ("XREAD", "STREAMS", "nokey", "0"),
         ("XREAD", "BLOCK", "-1", "STREAMS", "r1", "0"),
         ("XREAD", "FOO", "STREAMS", "r1", "0"),
