@@ -101,12 +101,13 @@ class Server:
             except OSError as e:
                 if optional and e.errno in (97, 99, 22):  # EAFNOSUPPORT, EADDRNOTAVAIL, EINVAL
                     continue
-                errors.append(f"Warning: Could not create server TCP listening socket {host}:{port}: "
-                              f"{e.strerror}")
+                reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
+                errors.append(f"Warning: Could not create server TCP listening socket {addr.lstrip('-')}:{port}: "
+                              f"bind: {reason}")
                 if not optional:
                     for line in errors:
                         self.log("warning", line)
-                    self.log("warning", "Failed listening on port %d (tcp), aborting." % port)
+                    self.log("warning", "Failed listening on port %d (TCP), aborting." % port)
                     raise SystemExit(1) from None
         unixsocket = self.config["unixsocket"]
         if unixsocket:
