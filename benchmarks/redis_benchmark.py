@@ -290,6 +290,10 @@ def machine() -> dict[str, str]:
     }
 
 
+# everything after this line in the report is kept when it is regenerated (hand-written notes)
+KEEP_MARKER = "<!-- generated above; hand-written notes below are kept on regeneration -->"
+
+
 def write_markdown(path: Path, summaries: list[Summary], info: dict[str, str], command: str,
                    png: str | None, note: str) -> None:
     lines = [
@@ -332,7 +336,13 @@ def write_markdown(path: Path, summaries: list[Summary], info: dict[str, str], c
         "(redis-benchmark stops a test at the first one).",
         "",
     ]
-    path.write_text("\n".join(lines))
+    lines.append(KEEP_MARKER)
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        if KEEP_MARKER in old:
+            kept = old.split(KEEP_MARKER, 1)[1]
+    path.write_text("\n".join(lines) + (kept or "\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
