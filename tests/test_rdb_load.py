@@ -411,3 +411,20 @@ def test_compiled_codecs_agree_with_the_reference() -> None:
                     dec(bytes(bad), n)
                 except ValueError:
                     pass
+
+
+def test_loaded_zsets_take_redis_encoding_by_size(tmp_path):
+    """After loading, a zset is listpack or skiplist by the current thresholds, like Redis' load-time conversion."""
+    from fastredis.persistence import rdb
+    from fastredis.types.zset import ZSet
+
+    small, big = ZSet(), ZSet()
+    small.add(b"a", 1.0)
+    for i in range(200):
+        big.add(b"m%d" % i, float(i))
+    data = rdb.dump_bytes([(0, {b"small": small, b"big": big}, {})])
+    res = rdb.load(data, zset_limits=(128, 64))
+    assert res.data[0][b"small"].encoding == "listpack"
+    assert res.data[0][b"big"].encoding == "skiplist"
+    res = rdb.load(data, zset_limits=(1000, 64))
+    assert res.data[0][b"big"].encoding == "listpack"

@@ -118,7 +118,7 @@ def restore(c: Client, argv: list[bytes]) -> Any:
     if not rdb.verify_payload(payload):
         raise BAD_PAYLOAD
     try:
-        value = rdb.restore_payload(payload)
+        value = rdb.restore_payload(payload, rdb.zset_limits(c.server.config))
     except rdb.PayloadError:
         raise BAD_FORMAT from None
     server = c.server

@@ -473,7 +473,7 @@ class AppendOnlyFile:
                 last = idx == len(files) - 1
                 start = 0
                 if data[:5] == b"REDIS":
-                    res = rdb.load(data, preamble=True, dbnum=len(ctx.dbs))
+                    res = rdb.load(data, preamble=True, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config))
                     for dbid, d in res.data.items():
                         ctx.dbs[dbid].data.update(d)
                     for dbid, e in res.expires.items():

@@ -127,12 +127,15 @@ class _EmptyKey(Exception):
 class Reader:
     """A cursor over an in-memory RDB image."""
 
-    __slots__ = ("buf", "pos", "end")
+    __slots__ = ("buf", "pos", "end", "zset_limits")
 
-    def __init__(self, buf: bytes, pos: int = 0, end: int | None = None) -> None:
+    def __init__(self, buf: bytes, pos: int = 0, end: int | None = None,
+                 zset_limits: tuple[int, int] = (128, 64)) -> None:
         self.buf = buf
         self.pos = pos
         self.end = len(buf) if end is None else end
+        # zset-max-listpack-entries/value: a loaded zset takes the encoding Redis would convert it to
+        self.zset_limits = zset_limits
 
     def read(self, n: int) -> bytes:
         p = self.pos
@@ -444,6 +447,14 @@ def _skip_module_value(r: Reader) -> None:
 
 
 def load_object(r: Reader, rtype: int) -> Any:
+    """Load one value; a zset gets the encoding Redis converts it to after loading."""
+    value = _load_object(r, rtype)
+    if type(value) is ZSet:
+        value.convert_if_needed(*r.zset_limits)
+    return value
+
+
+def _load_object(r: Reader, rtype: int) -> Any:
     """Read one value of RDB type ``rtype`` (rdbLoadObject).
 
     Raises _EmptyKey for empty collections, _Corrupt / _ShortRead on bad input.
@@ -584,14 +595,15 @@ def _function_pre_ga(r: Reader) -> bytes:
 
 
 def load(data: bytes, *, now_ms: int | None = None, drop_expired: bool = True, dbnum: int = 16,
-         verify_checksum: bool = True, preamble: bool = False) -> LoadResult:
+         verify_checksum: bool = True, preamble: bool = False,
+         zset_limits: tuple[int, int] = (128, 64)) -> LoadResult:
     """Parse a whole RDB image (rdbLoadRio).
 
     ``drop_expired``: skip keys whose expiry is already past (a master does, a replica
     and an AOF preamble do not).  Raises ``RdbError`` for anything malformed.
     """
     res = LoadResult()
-    r = Reader(data)
+    r = Reader(data, zset_limits=zset_limits)
     if now_ms is None:
         now_ms = int(time.time() * 1000)
     if preamble:
@@ -1115,9 +1127,14 @@ def verify_payload(payload: bytes) -> bool:
     return crc64(0, memoryview(payload)[:-8]) == crc
 
 
-def restore_payload(payload: bytes) -> Any:
+def zset_limits(config: Any) -> tuple[int, int]:
+    """The zset listpack thresholds from a Config."""
+    return (config["zset-max-listpack-entries"], config["zset-max-listpack-value"])
+
+
+def restore_payload(payload: bytes, zset_limits: tuple[int, int] = (128, 64)) -> Any:
     """Decode a verified DUMP payload into a keyspace value; PayloadError("Bad data format") otherwise."""
-    r = Reader(payload, 0, len(payload) - 10)
+    r = Reader(payload, 0, len(payload) - 10, zset_limits)
     try:
         rtype = r.byte()
         if rtype not in _OBJECT_TYPES:

@@ -297,7 +297,8 @@ class Snapshotter:
         self.loading_started = int(t0)
         self.loading_total_bytes = len(data)
         try:
-            res = rdb.load(data, dbnum=len(ctx.dbs), drop_expired=not ctx.is_replica_of_master,
+            res = rdb.load(data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
+                           drop_expired=not ctx.is_replica_of_master,
                            verify_checksum=self.config["rdbchecksum"])
         except rdb.RdbError as e:
             for line in e.lines:
@@ -324,7 +325,8 @@ class Snapshotter:
         try:
             with open(self.path(), "rb") as f:
                 data = f.read()
-            res = rdb.load(data, dbnum=len(ctx.dbs), drop_expired=not ctx.is_replica_of_master,
+            res = rdb.load(data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
+                           drop_expired=not ctx.is_replica_of_master,
                            verify_checksum=self.config["rdbchecksum"])
         except (OSError, rdb.RdbError) as e:
             for line in getattr(e, "lines", [str(e)]):

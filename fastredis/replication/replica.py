@@ -329,7 +329,7 @@ class ReplicaRole:
 
         ctx = self.ctx
         try:
-            res = rdb.load(data, drop_expired=False, dbnum=len(ctx.dbs))
+            res = rdb.load(data, drop_expired=False, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config))
         except Exception as e:
             ctx.log("warning", "Failed trying to load the MASTER synchronization DB from socket: %s" % (e,))
             return False
