@@ -511,10 +511,10 @@ class Config:
     def parse_value(self, p: Param, text: str) -> Any:
         """Turn the text of a value into its typed form, or raise ConfigError."""
         if p.kind == "bool":
-            v = _bool(text)
+            flag = _bool(text)
             if p.validate is not None:
-                p.validate(v)
-            return v
+                p.validate(flag)
+            return flag
         if p.kind == "int":
             from ._resp import string2ll
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._resp import QUEUED, ReplyError
 from .blocking import BLOCKED
-from .commands.table import COMMANDS, Command, unknown_subcommand, wrong_arity
+from .commands.table import COMMANDS, Command, lookup, unknown_subcommand, wrong_arity
 
 if TYPE_CHECKING:
     from .context import Client
@@ -120,7 +120,9 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
     ):
         found = resolve(argv)
         if isinstance(found, ReplyError):
-            return reject(c, None, found)
+            # an arity error is charged to the command (rejected_calls), like Redis
+            known = lookup(argv) if found.message.startswith(b"ERR wrong number of arguments") else None
+            return reject(c, known, found)
         cmd = found
     flags = cmd.flags
     if not c.authenticated and "no-auth" not in flags:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -249,3 +250,24 @@ def test_bytes_to_human():
     assert info_mod.bytes_to_human(2281024) == "2.18M"
     assert info_mod.bytes_to_human(25276510208) == "23.54G"
 
+
+
+def test_rejected_and_failed_calls_like_redis(server, real_redis):
+    """Arity errors count as rejected calls of the command, runtime errors as failed calls."""
+    outs = []
+    for port in (server.port, real_redis.port):
+        c = RawClient(port)
+        try:
+            c.call("CONFIG", "RESETSTAT")
+            c.call("GET")
+            c.call("SET", "rj", "x")
+            c.call("INCR", "rj")
+            c.call("DEL", "rj")
+            stats = info_mod.parse(body(c.call("INFO", "commandstats")))["commandstats"]
+            outs.append({k: re.sub(r"usec=\d+,usec_per_call=[\d.]+", "usec", v) for k, v in stats.items()
+                         if k != "cmdstat_config|resetstat"})
+        finally:
+            c.close()
+    assert outs[0] == outs[1]
+    assert outs[0]["cmdstat_get"] == "calls=0,usec,rejected_calls=1,failed_calls=0"
+    assert outs[0]["cmdstat_incr"] == "calls=1,usec,rejected_calls=0,failed_calls=1"
