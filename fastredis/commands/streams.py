@@ -31,7 +31,6 @@ from .table import SYNTAX_ERROR, command, container, parse_int, subcommand, wron
 
 if TYPE_CHECKING:
     from ..context import Client
-    from ..db import Database
 
 U64 = 2**64 - 1
 LONG_MAX = 2**63 - 1
@@ -450,13 +449,6 @@ def trim(c: Client, s: Stream, spec: TrimSpec) -> int:
 # XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XSETID
 # ---------------------------------------------------------------------------
 
-def _notify_new(db: Database, key: bytes) -> None:
-    """dbAdd's ``new`` keyspace event (class n)."""
-    server = db.server
-    if server.notify_flags:
-        server.notify(b"n", b"new", key, db.id)
-
-
 @command("xadd", -5, "write denyoom fast", keys=(1, 1, 1), group="stream", since="5.0.0",
          summary="Appends a new message to a stream. Creates the key if it doesn't exist.")
 def xadd(c: Client, argv: list[bytes]) -> Any:
@@ -474,7 +466,6 @@ def xadd(c: Client, argv: list[bytes]) -> Any:
             return None
         s = Stream()
         db.add(key, s)
-        _notify_new(db, key)
     last = s.last_id
     if last == MAX_ID:
         raise EXHAUSTED
@@ -1299,7 +1290,6 @@ def xgroup_create(c: Client, argv: list[bytes]) -> Any:
     if s is None:
         s = Stream()
         db.add(key, s)
-        _notify_new(db, key)
         db.signal_modified(key)
     if s.create_group(gname, sid, entries_read) is None:
         raise ReplyError("BUSYGROUP Consumer Group name already exists")
