@@ -68,7 +68,7 @@ class Connection(asyncio.Protocol):
         server.stats.total_connections_received += 1
         if len(server.clients) >= server.config["maxclients"]:
             server.stats.rejected_connections += 1
-            transport.write(MAX_CLIENTS_ERROR)
+            transport.write(MAX_CLIENTS_ERROR)  # type: ignore[attr-defined]
             transport.close()
             self.closed = True
             return
