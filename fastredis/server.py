@@ -149,10 +149,10 @@ class Server:
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self._on_signal, sig)
         self.log("notice", "Server initialized")
+        info.memory_state(self.ctx)  # used_memory_startup: the footprint before any data is loaded
         for hook in self.startup_hooks:
             hook()
         self.log("notice", "Ready to accept connections tcp")
-        info.memory_state(self.ctx)  # used_memory_startup: the footprint before any data
         self._schedule_cron()
         code = await self.stopped
         return code
