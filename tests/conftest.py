@@ -230,3 +230,59 @@ def diff_replies(real_port: int, our_port: int, commands: list[tuple], resp: int
     finally:
         a.close()
         b.close()
+
+
+def err(fn, *args) -> str:
+    """The text of the ResponseError a redis-py call raises."""
+    with pytest.raises(redis.ResponseError) as e:
+        fn(*args)
+    return str(e.value)
+
+
+@pytest.fixture
+def raw2(server, r):
+    """A raw RESP2 connection to the flushed shared server."""
+    c = RawClient(server.port, 2)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def raw3(server, r):
+    """A raw RESP3 connection to the flushed shared server."""
+    c = RawClient(server.port, 3)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def aof_server():
+    """A server logging every write to its AOF with appendfsync always (to read propagation back)."""
+    srv = ServerProcess(args=["--appendonly", "yes", "--appendfsync", "always"])
+    yield srv
+    srv.stop()
+
+
+def aof_commands(srv: ServerProcess) -> list[list[bytes]]:
+    """The commands in the newest incremental AOF file, SELECTs left out."""
+    import glob
+
+    paths = sorted(glob.glob(os.path.join(srv.dir, "appendonlydir", "*.incr.aof")),
+                   key=lambda p: int(p.rsplit(".", 3)[-3]))
+    with open(paths[-1], "rb") as f:
+        data = f.read()
+    out: list[list[bytes]] = []
+    pos = 0
+    while pos < len(data):
+        assert data[pos:pos + 1] == b"*", data[pos:]
+        eol = data.index(b"\r\n", pos)
+        n = int(data[pos + 1:eol])
+        pos = eol + 2
+        args = []
+        for _ in range(n):
+            eol = data.index(b"\r\n", pos)
+            ln = int(data[pos + 1:eol])
+            args.append(data[eol + 2:eol + 2 + ln])
+            pos = eol + 2 + ln + 2
+        out.append(args)
+    return [c for c in out if c[0].upper() != b"SELECT"]

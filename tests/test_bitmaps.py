@@ -12,13 +12,7 @@ import time
 
 import pytest
 import redis
-from conftest import ServerProcess
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
+from conftest import ServerProcess, err
 
 
 @pytest.fixture(scope="module")

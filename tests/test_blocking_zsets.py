@@ -7,12 +7,11 @@ connection so the blocking command is known to have been processed.
 
 from __future__ import annotations
 
-import glob
 import select
 import time
 
 import pytest
-from conftest import RawClient, ServerProcess
+from conftest import RawClient, ServerProcess, aof_commands
 
 
 class Conn(RawClient):
@@ -207,31 +206,12 @@ def aof_server():
     srv.stop()
 
 
-def _aof_commands(srv) -> list[list[bytes]]:
-    (path,) = glob.glob(srv.dir + "/appendonlydir/*.incr.aof")
-    data = open(path, "rb").read()
-    out, i = [], 0
-    while i < len(data):
-        assert data[i:i + 1] == b"*", data[i:]
-        j = data.index(b"\r\n", i)
-        n = int(data[i + 1:j])
-        i = j + 2
-        args = []
-        for _ in range(n):
-            j = data.index(b"\r\n", i)
-            ln = int(data[i + 1:j])
-            args.append(data[j + 2:j + 2 + ln])
-            i = j + 2 + ln + 2
-        out.append(args)
-    return [c for c in out if c[0].upper() != b"SELECT"]
-
-
 def _propagated_during(srv, fn) -> list[list[bytes]]:
-    before = len(_aof_commands(srv))
+    before = len(aof_commands(srv))
     fn()
     deadline = time.time() + 5
     while True:
-        cmds = _aof_commands(srv)[before:]
+        cmds = aof_commands(srv)[before:]
         if (cmds and cmds[-1] == [b"SET", b"MARK", b"done"]) or time.time() > deadline:
             assert cmds and cmds[-1] == [b"SET", b"MARK", b"done"], cmds
             return cmds[:-1]

@@ -6,17 +6,10 @@ Expected values are what Redis replies (checked against redis-server).
 from __future__ import annotations
 
 import pytest
-import redis
-from conftest import RawClient
+from conftest import RawClient, err
 
 PALERMO = ("13.361389", "38.115556", "Palermo")
 CATANIA = ("15.087269", "37.502669", "Catania")
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
 
 
 def raw(server, *cmds, resp: int = 2) -> list[bytes]:

@@ -3,30 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import redis
-from conftest import RawClient
+from conftest import RawClient, aof_commands, err
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
-
-
-@pytest.fixture
-def raw2(server, r):
-    c = RawClient(server.port, 2)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def raw3(server, r):
-    c = RawClient(server.port, 3)
-    yield c
-    c.close()
 
 
 def test_hset_hget_and_counts(r):
@@ -305,36 +284,6 @@ def test_hash_binary_safe(r):
 # -- propagation (observed in the AOF) -------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def aof_server():
-    from conftest import ServerProcess
-
-    srv = ServerProcess(args=["--appendonly", "yes", "--appendfsync", "always"])
-    yield srv
-    srv.stop()
-
-
-def _aof_commands(srv) -> list[list[bytes]]:
-    import glob
-
-    (path,) = glob.glob(srv.dir + "/appendonlydir/*.incr.aof")
-    with open(path, "rb") as f:
-        data = f.read()
-    out, i = [], 0
-    while i < len(data):
-        j = data.index(b"\r\n", i)
-        n = int(data[i + 1:j])
-        i = j + 2
-        args = []
-        for _ in range(n):
-            j = data.index(b"\r\n", i)
-            ln = int(data[i + 1:j])
-            args.append(data[j + 2:j + 2 + ln])
-            i = j + 2 + ln + 2
-        out.append(args)
-    return [c for c in out if c[0].upper() != b"SELECT"]
-
-
 def propagated(srv, *commands) -> tuple[list[bytes], list[list[bytes]]]:
     """Run commands on a fresh connection: (their replies, what reached the AOF)."""
     import time
@@ -342,12 +291,12 @@ def propagated(srv, *commands) -> tuple[list[bytes], list[list[bytes]]]:
     c = RawClient(srv.port)
     try:
         c.call("FLUSHALL")
-        before = len(_aof_commands(srv))
+        before = len(aof_commands(srv))
         replies = [c.call(*cmd) for cmd in commands]
         c.call("SADD", "MARK", "done")
         deadline = time.time() + 5
         while True:
-            cmds = _aof_commands(srv)[before:]
+            cmds = aof_commands(srv)[before:]
             if (cmds and cmds[-1] == [b"SADD", b"MARK", b"done"]) or time.time() > deadline:
                 break
             time.sleep(0.05)

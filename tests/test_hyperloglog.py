@@ -11,15 +11,9 @@ import random
 
 import pytest
 import redis
-from conftest import REDIS_SERVER, RawClient, ServerProcess, diff_replies
+from conftest import REDIS_SERVER, RawClient, ServerProcess, diff_replies, err
 
 from fastredis import hll
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
 
 
 @pytest.fixture

@@ -8,31 +8,11 @@ import time
 
 import pytest
 import redis
-from conftest import RawClient, ServerProcess
+from conftest import RawClient, ServerProcess, err
 
 from fastredis.glob import stringmatch, tokenize
 
 BIN = b"k\x00\xff\r\n bin"
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
-
-
-@pytest.fixture
-def raw2(server, r):
-    c = RawClient(server.port, 2)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def raw3(server, r):
-    c = RawClient(server.port, 3)
-    yield c
-    c.close()
 
 
 # -- DEL / UNLINK / EXISTS / TYPE / TOUCH ---------------------------------------------

@@ -3,30 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import redis
-from conftest import RawClient
+from conftest import err
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
-
-
-@pytest.fixture
-def raw2(server, r):
-    c = RawClient(server.port, 2)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def raw3(server, r):
-    c = RawClient(server.port, 3)
-    yield c
-    c.close()
 
 
 # -- push / pop ---------------------------------------------------------------

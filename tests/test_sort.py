@@ -6,13 +6,7 @@ import threading
 import time
 
 import pytest
-import redis
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
+from conftest import err
 
 
 def sort(r, *args):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 import redis
-from conftest import ServerProcess, raw_command
+from conftest import ServerProcess, aof_commands, raw_command
 
 BKEY = b"\x00key\xff\r\n"
 BVAL = b"\xff\x00\r\nval\x00"
@@ -545,28 +545,6 @@ def test_keyspace_events():
         srv.stop()
 
 
-def _aof_commands(srv: ServerProcess) -> list[list[bytes]]:
-    """The commands logged in the incremental AOF file, parsed from RESP."""
-    path = os.path.join(srv.dir, "appendonlydir", "appendonly.aof.1.incr.aof")
-    with open(path, "rb") as f:
-        data = f.read()
-    out: list[list[bytes]] = []
-    pos = 0
-    while pos < len(data):
-        assert data[pos:pos + 1] == b"*"
-        eol = data.index(b"\r\n", pos)
-        n = int(data[pos + 1:eol])
-        pos = eol + 2
-        args = []
-        for _ in range(n):
-            eol = data.index(b"\r\n", pos)
-            ln = int(data[pos + 1:eol])
-            args.append(data[eol + 2:eol + 2 + ln])
-            pos = eol + 2 + ln + 2
-        out.append(args)
-    return [c for c in out if c[0].upper() != b"SELECT"]
-
-
 def test_propagation_rewrites():
     srv = ServerProcess(args=["--appendonly", "yes"])
     try:
@@ -592,7 +570,7 @@ def test_propagation_rewrites():
         r.execute_command("SETNX", "j", "v")
         r.execute_command("SETNX", "j", "w")
         after = int(time.time() * 1000)
-        cmds = _aof_commands(srv)
+        cmds = aof_commands(srv)
         assert [c[0].upper() for c in cmds] == [
             b"SET", b"SET", b"SET", b"SET", b"SET", b"SET", b"PEXPIREAT", b"PEXPIREAT", b"PERSIST",
             b"DEL", b"SET", b"SET", b"SET", b"DEL", b"SETNX"]

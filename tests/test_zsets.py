@@ -6,13 +6,7 @@ import time
 
 import pytest
 import redis
-from conftest import RawClient
-
-
-def err(fn, *args) -> str:
-    with pytest.raises(redis.ResponseError) as e:
-        fn(*args)
-    return str(e.value)
+from conftest import RawClient, err
 
 
 def raw(server, *cmds, resp: int = 2) -> list[bytes]:
