@@ -316,7 +316,7 @@ def sinter(c: Client, argv: list[bytes]) -> Any:
 @command("sinterstore", -3, "write denyoom", keys=(1, -1, 1), group="set", since="1.0.0",
          summary="Stores the intersect of multiple sets in a key.")
 def sinterstore(c: Client, argv: list[bytes]) -> Any:
-    result = _inter(_load_sets(c, argv[2:], True))
+    result = _inter(_load_sets(c, argv[2:], False))
     return _store(c, argv[1], result, b"sinterstore")
 
 
@@ -361,7 +361,7 @@ def sunion(c: Client, argv: list[bytes]) -> Any:
 @command("sunionstore", -3, "write denyoom", keys=(1, -1, 1), group="set", since="1.0.0",
          summary="Stores the union of multiple sets in a key.")
 def sunionstore(c: Client, argv: list[bytes]) -> Any:
-    result = _union(_load_sets(c, argv[2:], True))
+    result = _union(_load_sets(c, argv[2:], False))
     return _store(c, argv[1], result, b"sunionstore")
 
 
@@ -374,7 +374,7 @@ def sdiff(c: Client, argv: list[bytes]) -> Any:
 @command("sdiffstore", -3, "write denyoom", keys=(1, -1, 1), group="set", since="1.0.0",
          summary="Stores the difference of multiple sets in a key.")
 def sdiffstore(c: Client, argv: list[bytes]) -> Any:
-    result = _diff(_load_sets(c, argv[2:], True))
+    result = _diff(_load_sets(c, argv[2:], False))
     return _store(c, argv[1], result, b"sdiffstore")
 
 
