@@ -8,6 +8,7 @@ stays the top of the dependency graph.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import signal
 import socket
@@ -49,15 +50,14 @@ class Server:
         self.cron_hooks: list[Callable[[], None]] = []
         self.shutdown_hooks: list[Callable[[dict[str, Any]], bool]] = []
         self.startup_hooks: list[Callable[[], None]] = []
+        # persistence first: data is loaded before a replica connects to its master
+        from .persistence.aof import attach as attach_aof
+        from .persistence.snapshot import attach as attach_rdb
         from .replication import attach as attach_replication
 
-        self.replication = attach_replication(self)
-        from .persistence.aof import attach as attach_aof
-
         self.aof = attach_aof(self)
-        from .persistence.snapshot import attach as attach_rdb
-
         self.rdb = attach_rdb(self)
+        self.replication = attach_replication(self)
         config.on_change("loglevel", self.logger.set_level)
         config.on_change("proto-max-bulk-len", self._limits_changed)
         config.on_change("client-query-buffer-limit", self._limits_changed)
@@ -151,7 +151,9 @@ class Server:
         self.log("notice", "Server initialized")
         info.memory_state(self.ctx)  # used_memory_startup: the footprint before any data is loaded
         for hook in self.startup_hooks:
-            hook()
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
         self.log("notice", "Ready to accept connections tcp")
         self._schedule_cron()
         code = await self.stopped

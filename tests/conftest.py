@@ -38,7 +38,7 @@ def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: floa
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
                 data = s.recv(64)
-                if data.startswith((b"+PONG", b"-NOAUTH", b"-LOADING", b"-MASTERDOWN")):
+                if data.startswith((b"+PONG", b"-NOAUTH", b"-MASTERDOWN")):
                     return
         except OSError:
             pass

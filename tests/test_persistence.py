@@ -365,3 +365,42 @@ def test_debug_reload() -> None:
             c.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH")  # duplicates without MERGE
     finally:
         s.stop()
+
+
+def test_loading_replies_and_progress_while_a_big_dump_loads():
+    """While a big RDB loads the server answers -LOADING, reports INFO loading:1, then serves the data."""
+    import socket
+
+    from conftest import ServerProcess
+
+    srv = ServerProcess(args=["--enable-debug-command", "yes"])
+    try:
+        r = srv.client()
+        r.execute_command("DEBUG", "POPULATE", "400000", "key", "32")
+        r.execute_command("SAVE")
+        srv.stop()
+        srv2 = ServerProcess(args=["--enable-debug-command", "yes"], cwd=srv.dir, port=srv.port, wait=False)
+        seen = set()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", srv2.port), timeout=5) as s:
+                    s.sendall(b"PING\r\nINFO persistence\r\n")
+                    data = b""
+                    while b"\r\n" not in data:
+                        data += s.recv(65536)
+            except OSError:
+                time.sleep(0.02)
+                continue
+            if data.startswith(b"-LOADING Redis is loading the dataset in memory\r\n"):
+                seen.add("loading")
+            elif data.startswith(b"+PONG"):
+                break
+            time.sleep(0.02)
+        assert "loading" in seen
+        assert srv2.client().dbsize() == 400000
+        log = srv2.log_text()
+        assert "DB loaded from disk" in log
+        srv2.stop()
+    finally:
+        srv.stop()

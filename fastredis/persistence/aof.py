@@ -573,16 +573,14 @@ def attach(server: Server) -> AppendOnlyFile:
     ctx.extras["aof"] = aof
     prev = ctx.propagate_hook
 
-    def propagate(dbid: int, argv: list[bytes]) -> None:
-        repl = ctx.extras.get("replication")
-        if repl is not None and repl.master.applying_master_stream and not ctx.extras.get("aof_loading"):
-            # a replica logs what its master sends too
-            pass
-        aof.feed(dbid, argv)
-        if prev is not None:
+    if prev is None:
+        ctx.propagate_hook = aof.feed
+    else:
+        def propagate(dbid: int, argv: list[bytes]) -> None:
+            aof.feed(dbid, argv)  # a replica logs what its master sends too
             prev(dbid, argv)
 
-    ctx.propagate_hook = propagate
+        ctx.propagate_hook = propagate
     server.cron_hooks.append(aof.cron)
 
     def on_boot() -> None:

@@ -596,7 +596,7 @@ def _function_pre_ga(r: Reader) -> bytes:
 
 def load(data: bytes, *, now_ms: int | None = None, drop_expired: bool = True, dbnum: int = 16,
          verify_checksum: bool = True, preamble: bool = False,
-         zset_limits: tuple[int, int] = (128, 64)) -> LoadResult:
+         zset_limits: tuple[int, int] = (128, 64), progress: dict[str, Any] | None = None) -> LoadResult:
     """Parse a whole RDB image (rdbLoadRio).
 
     ``drop_expired``: skip keys whose expiry is already past (a master does, a replica
@@ -604,6 +604,8 @@ def load(data: bytes, *, now_ms: int | None = None, drop_expired: bool = True, d
     """
     res = LoadResult()
     r = Reader(data, zset_limits=zset_limits)
+    if progress is not None:
+        progress["reader"] = r  # lets another thread report how far loading got
     if now_ms is None:
         now_ms = int(time.time() * 1000)
     if preamble:

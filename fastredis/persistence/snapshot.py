@@ -12,6 +12,8 @@ so a crash never leaves a half-written dump under the real name.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import signal
 import time
@@ -278,8 +280,12 @@ class Snapshotter:
             return None
         return MISCONF
 
-    def load_at_startup(self) -> None:
-        """loadDataFromDisk (RDB side): read dbfilename unless the AOF owns loading."""
+    async def load_at_startup(self) -> None:
+        """loadDataFromDisk (RDB side): read dbfilename unless the AOF owns loading.
+
+        The file is parsed in a worker thread so the event loop keeps answering
+        clients (with -LOADING) and logs progress for big files.
+        """
         if self.config["appendonly"]:
             return
         path = self.path()
@@ -296,10 +302,14 @@ class Snapshotter:
         ctx.loading = True
         self.loading_started = int(t0)
         self.loading_total_bytes = len(data)
+        self.loading_progress = {}
+        loop = asyncio.get_running_loop()
+        ticker = loop.call_later(1.0, self._log_progress, loop)
         try:
-            res = rdb.load(data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
-                           drop_expired=not ctx.is_replica_of_master,
-                           verify_checksum=self.config["rdbchecksum"])
+            res = await loop.run_in_executor(None, functools.partial(
+                rdb.load, data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
+                drop_expired=not ctx.is_replica_of_master, verify_checksum=self.config["rdbchecksum"],
+                progress=self.loading_progress))
         except rdb.RdbError as e:
             for line in e.lines:
                 ctx.log("warning", line)
@@ -309,13 +319,28 @@ class Snapshotter:
                 ctx.log("warning", "Terminating server after rdb file reading failure.")
             os._exit(1)
         finally:
-            ctx.loading = False
+            ticker.cancel()
         for level, line in res.log:
             ctx.log(level, line)
         install(ctx, res)
+        ctx.loading = False
+        self.loading_progress = {}
         self.keys_loaded = res.keys_loaded
         self.keys_expired = res.keys_expired
         ctx.log("notice", "DB loaded from disk: %.3f seconds" % (time.time() - t0))
+
+    def loaded_bytes(self) -> int:
+        reader = getattr(self, "loading_progress", {}).get("reader")
+        return int(reader.pos) if reader is not None else 0
+
+    def _log_progress(self, loop: asyncio.AbstractEventLoop) -> None:
+        """While a big file loads: a log line a second with how far it got."""
+        if not self.ctx.loading:
+            return
+        total = max(1, self.loading_total_bytes)
+        done = self.loaded_bytes()
+        self.ctx.log("notice", "Loading RDB: %d of %d bytes (%.2f%%)" % (done, total, done * 100.0 / total))
+        self._ticker = loop.call_later(1.0, self._log_progress, loop)
 
     def debug_reload(self, options: list[str]) -> bool:
         """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush, load the dump back."""
@@ -382,8 +407,8 @@ class Snapshotter:
                 ("loading_start_time", self.loading_started),
                 ("loading_total_bytes", self.loading_total_bytes),
                 ("loading_rdb_used_mem", 0),
-                ("loading_loaded_bytes", 0),
-                ("loading_loaded_perc", "0.00"),
+                ("loading_loaded_bytes", self.loaded_bytes()),
+                ("loading_loaded_perc", "%.2f" % (self.loaded_bytes() * 100.0 / max(1, self.loading_total_bytes))),
                 ("loading_eta_seconds", 1),
             ]
         return out

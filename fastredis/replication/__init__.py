@@ -33,7 +33,16 @@ class Replication:
             return c
 
         self.replica = ReplicaRole(ctx, self.master, make_client)
-        ctx.propagate_hook = self.master.propagate
+        prev = ctx.propagate_hook
+        master_propagate = self.master.propagate
+        if prev is None:
+            ctx.propagate_hook = master_propagate
+        else:
+            def propagate(dbid: int, argv: list[bytes]) -> None:
+                prev(dbid, argv)  # the AOF
+                master_propagate(dbid, argv)
+
+            ctx.propagate_hook = propagate
         ctx.extras["replication"] = self
         ctx.extras["min_replicas_ok"] = True
         prev_gone = ctx.extras.get("client_gone")
