@@ -239,7 +239,8 @@ class Connection(asyncio.Protocol):
             stats.total_writes_processed += 1
             t = self.transport
             t.write(data)
-            if t.get_write_buffer_size() >= 1024 * 1024:
+            if t.get_write_buffer_size():
+                # only a client that does not keep up leaves bytes queued: check its class limits
                 self._check_output_limit()
 
     def _check_output_limit(self) -> None:
@@ -248,7 +249,7 @@ class Connection(asyncio.Protocol):
         if c is None or t is None:
             return
         size = t.get_write_buffer_size()
-        if size < 1024 * 1024:
+        if not size:
             return
         cls = "pubsub" if (c.channels or c.patterns or c.shard_channels) else (
             "replica" if c.is_replica else "normal")

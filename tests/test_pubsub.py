@@ -209,3 +209,147 @@ def test_keymiss_events(notify, server):
             break
     assert m is not None and m["data"] == b"not-there"
     p.close()
+
+
+def _subscriber_not_reading(port: int, channel: bytes) -> socket.socket:
+    """A RESP2 subscriber with a tiny receive buffer that never reads after the confirmation."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"SUBSCRIBE " + channel + b"\r\n")
+    assert recv_until(s, 3) .startswith(b"*3\r\n$9\r\nsubscribe")
+    return s
+
+
+def _subscribers(r: redis.Redis, channel: bytes) -> int:
+    return r.pubsub_numsub(channel)[0][1]
+
+
+def test_pubsub_output_buffer_hard_limit_disconnects():
+    from conftest import ServerProcess
+
+    srv = ServerProcess()
+    try:
+        r = srv.client()
+        r.config_set("client-output-buffer-limit", "pubsub 1mb 512kb 1")
+        sub = _subscriber_not_reading(srv.port, b"big")
+        before = r.info("stats")["client_output_buffer_limit_disconnections"]
+        msg = b"x" * 100_000
+        sent = 0
+        while _subscribers(r, b"big") and sent < 2000:  # at most 200 MB if the limit did not work
+            r.publish("big", msg)
+            sent += 1
+        assert _subscribers(r, b"big") == 0
+        assert r.info("stats")["client_output_buffer_limit_disconnections"] == before + 1
+        # the publisher only had to queue about the limit plus what the kernel holds
+        assert sent * len(msg) < 64 * 1024 * 1024
+        assert "overcoming of output buffer limits" in srv.log_text()
+        sub.close()
+        # a subscriber that keeps reading is not affected
+        p = r.pubsub()
+        p.subscribe("ok")
+        assert p.get_message(timeout=2)["type"] == "subscribe"
+        for _ in range(30):
+            r.publish("ok", msg)
+            assert p.get_message(timeout=2)["data"] == msg
+        assert _subscribers(r, b"ok") == 1
+        p.close()
+    finally:
+        srv.stop()
+
+
+def test_pubsub_output_buffer_limit_below_one_megabyte():
+    from conftest import ServerProcess
+
+    srv = ServerProcess()
+    try:
+        r = srv.client()
+        r.config_set("client-output-buffer-limit", "pubsub 200kb 0 0")
+        sub = _subscriber_not_reading(srv.port, b"small")
+        msg = b"z" * 50_000
+        peak = sent = 0
+        while _subscribers(r, b"small") and sent < 2000:
+            r.publish("small", msg)
+            sent += 1
+            peak = max(peak, r.info("clients")["client_recent_max_output_buffer"])
+        assert _subscribers(r, b"small") == 0
+        # cut off near the limit, not only once a megabyte had piled up
+        assert peak < 400 * 1024
+        sub.close()
+    finally:
+        srv.stop()
+
+
+def test_pubsub_output_buffer_soft_limit_needs_its_seconds():
+    from conftest import ServerProcess
+
+    srv = ServerProcess()
+    try:
+        r = srv.client()
+        r.config_set("client-output-buffer-limit", "pubsub 0 256kb 1")
+        sub = _subscriber_not_reading(srv.port, b"soft")
+        msg = b"y" * 100_000
+        sent = 0
+        # fill well past the soft limit: the client stays while the limit is not held for 1 second
+        while r.info("clients").get("client_recent_max_output_buffer", 0) < 512 * 1024 and sent < 400:
+            r.publish("soft", msg)
+            sent += 1
+        assert _subscribers(r, b"soft") == 1
+        time.sleep(1.3)
+        r.publish("soft", msg)
+        deadline = time.time() + 5
+        while _subscribers(r, b"soft") and time.time() < deadline:
+            r.publish("soft", msg)
+            time.sleep(0.05)
+        assert _subscribers(r, b"soft") == 0
+        sub.close()
+    finally:
+        srv.stop()
+
+
+def test_subscribed_mode_restrictions_resp2(server, real_redis):
+    for port in (server.port, real_redis.port):
+        out = _exchange(port, [
+            (b"SUBSCRIBE a\r\n", 31),
+            (b"GET x\r\n", b"\r\n"),
+            (b"CLIENT ID\r\n", b"\r\n"),
+            (b"PING\r\n", b"\r\n\r\n"),
+            (b"PING hi\r\n", b"hi\r\n"),
+            (b"UNSUBSCRIBE\r\n", b":0\r\n"),
+            (b"GET x\r\n", b"\r\n"),
+        ])
+        if port == server.port:
+            ours = out
+        else:
+            assert ours == out
+
+
+def test_resp3_pushes_and_commands(server):
+    with _raw(server.port) as s:
+        s.sendall(b"HELLO 3\r\n")
+        recv_until(s, b"modules\r\n*0\r\n", 3)
+        s.sendall(b"SUBSCRIBE a b\r\n")
+        assert recv_until(s, b":2\r\n", 3) == b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n>3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
+        s.sendall(b"SET k v\r\n")  # allowed in RESP3
+        assert recv_until(s, b"+OK\r\n", 3) == b"+OK\r\n"
+        s.sendall(b"PING\r\n")  # a normal reply, not the RESP2 subscribed form
+        assert recv_until(s, b"+PONG\r\n", 3) == b"+PONG\r\n"
+        s.sendall(b"PUBSUB NUMSUB a a c\r\n")
+        assert recv_until(s, b"c\r\n:0\r\n", 3) == b"%3\r\n$1\r\na\r\n:1\r\n$1\r\na\r\n:1\r\n$1\r\nc\r\n:0\r\n"
+        s.sendall(b"PUBSUB SHARDNUMSUB x\r\n")
+        assert recv_until(s, b":0\r\n", 3) == b"%1\r\n$1\r\nx\r\n:0\r\n"
+        s.sendall(b"UNSUBSCRIBE\r\n")
+        # every channel is left (in Redis' hash order: any order), the count drops to 0
+        reply = recv_until(s, b":0\r\n", 3)
+        assert reply.count(b">3\r\n$11\r\nunsubscribe\r\n") == 2 and reply.endswith(b":0\r\n")
+        s.sendall(b"UNSUBSCRIBE\r\n")
+        assert recv_until(s, b":0\r\n", 3) == b">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n"
+
+
+def test_numsub_duplicates_resp2_matches_redis(server, real_redis):
+    replies = []
+    for port in (server.port, real_redis.port):
+        replies.append(_exchange(port, [(b"PUBSUB NUMSUB a a\r\n", b":0\r\n$1\r\na\r\n:0\r\n"),
+                                        (b"PUBSUB NUMSUB\r\n", b"*0\r\n")]))
+    assert replies[0] == replies[1]

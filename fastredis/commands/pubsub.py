@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._resp import Push, Raw, ReplyError
+from .._resp import Push, Raw, ReplyError, encode
 from ..glob import compile_pattern
 from .table import command, container, subcommand
 
@@ -133,17 +133,23 @@ def pubsub_shardchannels(c: Client, argv: list[bytes]) -> Any:
 @subcommand("pubsub", "numsub", -2, "pubsub loading stale", since="2.8.0",
             summary="Returns a count of subscribers to channels.")
 def pubsub_numsub(c: Client, argv: list[bytes]) -> Any:
-    reg = c.server.pubsub.channels
-    return {ch: len(reg.get(ch, ())) for ch in argv[2:]} if len(set(argv[2:])) == len(argv[2:]) else \
-        [x for ch in argv[2:] for x in (ch, len(reg.get(ch, ())))]
+    return _counts_map(c, c.server.pubsub.channels, argv[2:])
+
+
+def _counts_map(c: Client, reg: dict[bytes, Any], names: list[bytes]) -> Any:
+    """addReplyMapLen + one (name, count) pair per argument: a map in RESP3 even when a name repeats."""
+    if len(set(names)) == len(names):
+        return {ch: len(reg.get(ch, ())) for ch in names}
+    if c.resp == 3:
+        return Raw(b"%%%d\r\n" % len(names) + b"".join(encode(ch, 3) + encode(len(reg.get(ch, ())), 3)
+                                                         for ch in names))
+    return [x for ch in names for x in (ch, len(reg.get(ch, ())))]
 
 
 @subcommand("pubsub", "shardnumsub", -2, "pubsub loading stale", since="7.0.0",
             summary="Returns the count of subscribers of shard channels.")
 def pubsub_shardnumsub(c: Client, argv: list[bytes]) -> Any:
-    reg = c.server.pubsub.shard_channels
-    return {ch: len(reg.get(ch, ())) for ch in argv[2:]} if len(set(argv[2:])) == len(argv[2:]) else \
-        [x for ch in argv[2:] for x in (ch, len(reg.get(ch, ())))]
+    return _counts_map(c, c.server.pubsub.shard_channels, argv[2:])
 
 
 @subcommand("pubsub", "numpat", 2, "pubsub loading stale", since="2.8.0",
