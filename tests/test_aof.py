@@ -257,3 +257,59 @@ def test_disk_full_refuses_writes_keeps_reads(tmp_path):
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2])
+def test_kill9_during_bgrewriteaof_loses_nothing(delay):
+    args = ["--appendonly", "yes", "--appendfsync", "always"]
+    srv = ServerProcess(args=args)
+    r = srv.client()
+    p = r.pipeline(transaction=False)
+    for i in range(20000):
+        p.set(f"k{i}", i)
+    p.execute()
+    RawClient(srv.port).call("BGREWRITEAOF")
+    for i in range(20000, 20200):
+        r.set(f"k{i}", i)
+    time.sleep(delay)
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait(5)
+    srv2 = ServerProcess(args=args, cwd=srv.dir, port=srv.port)
+    try:
+        c = srv2.client()
+        assert c.dbsize() == 20200
+        assert c.get("k20199") == b"20199" and c.get("k0") == b"0"
+    finally:
+        srv2.stop()
+
+
+def test_killed_rewrite_child_keeps_the_old_files():
+    args = ["--appendonly", "yes"]
+    srv = ServerProcess(args=args)
+    try:
+        r = srv.client()
+        p = r.pipeline(transaction=False)
+        for i in range(50000):
+            p.set(f"k{i}", "x" * 20)
+        p.execute()
+        RawClient(srv.port).call("BGREWRITEAOF")
+        child = None
+        for _ in range(100):
+            out = subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True, text=True).stdout.split()
+            if out:
+                child = int(out[0])
+                break
+            time.sleep(0.01)
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
+        deadline = time.time() + 10
+        while r.info("persistence")["aof_rewrite_in_progress"] and time.time() < deadline:
+            time.sleep(0.05)
+        r.set("after", "1")
+        assert r.info("persistence")["aof_rewrite_in_progress"] == 0
+        srv = restart(srv, args, signal.SIGKILL)
+        c = srv.client()
+        assert c.dbsize() == 50001
+        assert not [f for f in os.listdir(aof_dir(srv)) if f.startswith("temp-")]
+    finally:
+        srv.stop()
