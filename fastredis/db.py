@@ -179,8 +179,14 @@ class Database:
     def clear(self) -> int:
         """Empty the keyspace (FLUSHDB); returns how many keys were removed."""
         n = len(self.data)
-        for key in list(self.watched):
-            self.signal_modified(key)
+        # touchAllWatchedKeysInDb: only keys that exist are touched, and deleting a key that had
+        # already expired when it was WATCHed is no logical change
+        data = self.data
+        for key, clients in list(self.watched.items()):
+            if key in data:
+                for c in clients:
+                    if (self.id, key) not in getattr(c, "watch_expired", ()):
+                        c.dirty_cas = True
         blocking = self.server.blocking
         if blocking.has_waiters:
             for dbid, key in list(blocking.waiters):

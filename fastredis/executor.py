@@ -127,11 +127,9 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
     flags = cmd.flags
     if not c.authenticated and "no-auth" not in flags:
         return reject(c, cmd, NOAUTH)
-    if c.in_multi and cmd.name not in EXECABORT_FLAGS:
-        if "no-multi" in flags:
-            return reject(c, cmd, ReplyError("ERR Command not allowed inside a transaction"))
-        c.multi_queue.append((cmd, argv))
-        return QUEUED
+    queue = c.in_multi and cmd.name not in EXECABORT_FLAGS
+    if queue and "no-multi" in flags:
+        return reject(c, cmd, ReplyError("ERR Command not allowed inside a transaction"))
     if c.resp == 2 and (c.channels or c.patterns or c.shard_channels) and (
         cmd.parent or cmd.name.encode() not in SUBSCRIBE_ALLOWED
     ):
@@ -151,6 +149,11 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
         return reject(c, cmd, READONLY)
     if server.loading and "loading" not in flags:
         return reject(c, cmd, ReplyError("LOADING Redis is loading the dataset in memory"))
+    if queue:
+        # queued only after the checks above, as processCommand does: a refused command
+        # (READONLY, MISCONF, OOM...) answers its error now and makes EXEC abort
+        c.multi_queue.append((cmd, argv))
+        return QUEUED
     return call(c, cmd, argv)
 
 

@@ -126,3 +126,90 @@ def test_multi_pipeline_from_redis_py(r):
     p = r.pipeline(transaction=True)
     p.set("p1", "a").get("p1").incr("n").incr("n")
     assert p.execute() == [True, b"a", 1, 2]
+
+
+def _watch_scenarios(port: int) -> list[bytes]:
+    """WATCH against FLUSHDB/FLUSHALL/expiry, the way Redis 7 touches watched keys."""
+    a, b = RawClient(port), RawClient(port)
+    out = []
+    try:
+        for cl in (a, b):
+            cl.call("SELECT", "9")
+        a.call("FLUSHDB")
+
+        def attempt() -> bytes:
+            a.call("MULTI")
+            a.call("PING")
+            return a.call("EXEC")
+
+        a.call("WATCH", "nokey")
+        b.call("FLUSHDB")
+        out.append(attempt())  # a key that did not exist is not touched by a flush
+        a.call("SET", "k", "v")
+        a.call("WATCH", "k")
+        b.call("FLUSHDB")
+        out.append(attempt())
+        a.call("WATCH", "nokey")
+        b.call("FLUSHALL")
+        out.append(attempt())
+        a.call("SET", "k", "v")
+        a.call("WATCH", "k")
+        b.call("SELECT", "10")
+        b.call("FLUSHDB")  # another db
+        b.call("SELECT", "9")
+        out.append(attempt())
+        a.call("SET", "e", "v", "PX", "1")
+        time.sleep(0.02)
+        a.call("WATCH", "e")  # already expired when watched
+        b.call("FLUSHDB")
+        out.append(attempt())
+        a.call("SET", "e", "v", "PX", "50")
+        a.call("WATCH", "e")  # alive when watched, expires before EXEC
+        time.sleep(0.1)
+        out.append(attempt())
+        a.call("SET", "e", "v", "PX", "1")
+        time.sleep(0.02)
+        a.call("WATCH", "e")
+        out.append(attempt())  # expired before WATCH: no change seen
+        a.call("WATCH", "k2")
+        b.call("SET", "k2", "v")
+        a.call("MULTI")
+        a.call("SET", "k2", "mine")
+        out.append(a.call("EXEC"))
+        out.append(a.call("GET", "k2"))
+        a.call("MULTI")
+        out.append(a.call("MULTI"))  # nested MULTI is an error that keeps the transaction
+        a.call("SET", "n", "1")
+        out.append(a.call("EXEC"))
+        a.call("MULTI")
+        out.append(a.call("SET", "n"))
+        out.append(a.call("NOSUCH", "x"))
+        out.append(a.call("EXEC"))
+        out.append(a.call("EXEC"))
+        a.call("MULTI")
+        out.append(a.call("WATCH", "x"))
+        out.append(a.call("EXEC"))
+        out.append(a.call("UNWATCH"))
+    finally:
+        a.close()
+        b.close()
+    return out
+
+
+def test_watch_semantics_match_redis(server, real_redis):
+    assert _watch_scenarios(server.port) == _watch_scenarios(real_redis.port)
+
+
+def test_queued_write_on_readonly_replica_aborts_exec(server):
+    from conftest import ServerProcess
+
+    replica = ServerProcess(args=["--replicaof", "127.0.0.1", str(server.port)])
+    try:
+        c = RawClient(replica.port)
+        assert c.call("MULTI") == b"+OK\r\n"
+        assert c.call("GET", "x") == b"+QUEUED\r\n"
+        assert c.call("SET", "x", "1") == b"-READONLY You can't write against a read only replica.\r\n"
+        assert c.call("EXEC") == b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+        c.close()
+    finally:
+        replica.stop()
