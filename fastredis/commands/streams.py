@@ -1430,14 +1430,14 @@ def xinfo_stream(c: Client, argv: list[bytes]) -> Any:
     info[b"entries"] = entries
     groups = []
     for g in _sorted_groups(s):
-        pel = []
+        pel: list[Any] = []
         for sid, pe in g.pel.items():
             if count and len(pel) >= count:
                 break
             pel.append([format_id(sid), pe.consumer.name, pe.delivery_time, pe.delivery_count])
         consumers = []
         for cons in _sorted_consumers(g):
-            cpel = []
+            cpel: list[Any] = []
             for sid, pe in cons.pel.items():
                 if count and len(cpel) >= count:
                     break
