@@ -101,6 +101,8 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
         dontsort = False
         alpha = True
         sortby = None
+    if isinstance(val, ZSet):
+        val.big = True  # SORT destructively converts a sorted set to skiplist, as Redis does
     vectorlen = len(val)
     start = 0 if limit_start < 0 else limit_start
     end = vectorlen - 1 if limit_count < 0 else start + limit_count - 1
@@ -143,6 +145,13 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
                     error = True
                 scores[i] = v
 
+        if alpha and storekey is None:
+            # without STORE Redis compares with strcoll() (C locale: strcmp), which stops at a NUL
+            elems_c = [e.split(b"\0", 1)[0] for e in elems]
+            cmpobjs = [None if o is None else o.split(b"\0", 1)[0] for o in cmpobjs]
+        else:
+            elems_c = elems
+
         def compare(a: int, b: int) -> int:
             if not alpha:
                 sa, sb = scores[a], scores[b]
@@ -159,7 +168,7 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
                 else:
                     r = _bytes_cmp(ca, cb)
             else:
-                r = _bytes_cmp(elems[a], elems[b])
+                r = _bytes_cmp(elems_c[a], elems_c[b])
             return -r if desc else r
 
         order = sorted(range(n), key=cmp_to_key(compare))
