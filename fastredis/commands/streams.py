@@ -13,7 +13,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from .._resp import NULL_ARRAY, OK, ReplyError, string2ll
+from .._resp import NULL_ARRAY, OK, Raw, ReplyError, encode, string2ll
 from ..blocking import parse_timeout
 from ..db import WRONGTYPE, mstime
 from ..types.stream import (
@@ -769,7 +769,10 @@ def _stream_or_wrongtype(c: Client, key: bytes) -> Stream | None:
 
 def _read_reply(cl: Client, result: list[tuple[bytes, list[Any]]]) -> Any:
     if cl.resp == 3:
-        return dict(result)
+        if len({k for k, _ in result}) == len(result):
+            return dict(result)
+        # a key named twice (STREAMS k k ...): Redis writes a map with the key repeated
+        return Raw(b"%%%d\r\n" % len(result) + b"".join(encode(k, 3) + encode(v, 3) for k, v in result))
     return [[k, items] for k, items in result]
 
 
