@@ -236,7 +236,7 @@ def pfdebug(c: Client, argv: list[bytes]) -> Any:
         return hll.decode_sparse(v)
     if sub == b"encoding":
         return Status(b"dense" if v[4] == hll.DENSE else b"sparse")
-    raise ReplyError("ERR Unknown PFDEBUG subcommand '%s'" % argv[1].decode("utf-8", "replace"))
+    raise ReplyError(b"ERR Unknown PFDEBUG subcommand '%s'" % argv[1].split(b"\0", 1)[0])
 
 
 @command("pfselftest", 1, "admin", group="hyperloglog", since="2.8.9",

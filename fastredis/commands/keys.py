@@ -355,7 +355,7 @@ def _expire_flags(argv: list[bytes]) -> int:
         elif low == b"lt":
             flags |= EXPIRE_LT
         else:
-            raise ReplyError("ERR Unsupported option " + opt.decode("utf-8", "replace"))
+            raise ReplyError(b"ERR Unsupported option " + opt.split(b"\0", 1)[0])  # '%s': raw C string
     if flags & EXPIRE_NX and flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT):
         raise ReplyError("ERR NX and XX, GT or LT options at the same time are not compatible")
     if flags & EXPIRE_GT and flags & EXPIRE_LT:

@@ -202,5 +202,6 @@ def wrong_arity(name: str) -> ReplyError:
 
 
 def unknown_subcommand(argv: list[bytes], parent: str) -> ReplyError:
-    sub = argv[1].decode("utf-8", "replace") if len(argv) > 1 else ""
-    return ReplyError(f"ERR unknown subcommand '{sub[:128]}'. Try {parent.upper()} HELP.")
+    # '%.128s' of a C string: raw bytes, cut at a NUL and after 128 bytes
+    sub = argv[1].split(b"\0", 1)[0][:128] if len(argv) > 1 else b""
+    return ReplyError(b"ERR unknown subcommand '%s'. Try %s HELP." % (sub, parent.upper().encode()))
