@@ -195,6 +195,7 @@ class Database:
         self.data = {}
         self.expires = {}
         self._expire_scan = []
+        self.avg_ttl = 0
         return n
 
     # -- signals --------------------------------------------------------------
@@ -259,7 +260,9 @@ class Database:
                 ttl_n += 1
         if ttl_n:
             avg = ttl_sum // ttl_n
-            self.avg_ttl = avg if self.avg_ttl == 0 else (self.avg_ttl // 50) * 49 + avg // 50
+            if self.avg_ttl == 0:
+                self.avg_ttl = avg
+            self.avg_ttl = (self.avg_ttl // 50) * 49 + avg // 50
         if looked:
             self.expired_stale_perc = expired / looked * 0.05 + self.expired_stale_perc * 0.95
         return expired

@@ -74,6 +74,7 @@ def swapdb(c: Client, argv: list[bytes]) -> Any:
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da._expire_scan, db_._expire_scan = [], []
+        da.avg_ttl, db_.avg_ttl = db_.avg_ttl, da.avg_ttl
         for d in (da, db_):
             for key in list(d.watched):
                 d.signal_modified(key)
