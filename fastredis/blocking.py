@@ -206,6 +206,7 @@ class BlockingState:
                     try:
                         reply = w.retry(c)
                     except ReplyError as e:
+                        e.__traceback__ = None  # shared constants: see executor.call
                         reply = e
                     finally:
                         if c.db is w.db:

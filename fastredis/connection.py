@@ -221,7 +221,8 @@ class Connection(asyncio.Protocol):
             self.flush()
             self.close()
             return
-        err = ReplyError("ERR " + message)
+        # the parser quotes the offending byte as chr(byte): send that byte back raw, like Redis
+        err = ReplyError(("ERR " + message).encode("latin-1", "replace"))
         count_error(c, err)
         self.server.log("verbose", "Protocol error (%s) from client: id=%d addr=%s" % (message, c.id, c.addr))
         self.writer.write(err)

@@ -171,6 +171,9 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     try:
         reply = cmd.handler(c, argv)  # type: ignore[misc]
     except ReplyError as e:
+        # shared error constants (SYNTAX_ERROR, NOT_INTEGER...) are raised again and again:
+        # each raise would extend the traceback kept on the instance (frames, argv and all)
+        e.__traceback__ = None
         reply = e
     except Exception:  # a bug must never kill the server or reach the client as a traceback
         server.log("warning", "Internal error running '%s': %s" % (cmd.fullname, traceback.format_exc()))
