@@ -49,7 +49,7 @@ class Server:
         # extension points for persistence / replication
         self.cron_hooks: list[Callable[[], None]] = []
         self.shutdown_hooks: list[Callable[[dict[str, Any]], bool]] = []
-        self.startup_hooks: list[Callable[[], None]] = []
+        self.startup_hooks: list[Callable[[], Any]] = []  # may return an awaitable
         # persistence first: data is loaded before a replica connects to its master
         from .persistence.aof import attach as attach_aof
         from .persistence.snapshot import attach as attach_rdb

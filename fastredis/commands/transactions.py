@@ -59,7 +59,7 @@ def discard(c: Client, argv: list[bytes]) -> Any:
 def _watched_key_expired(c: Client) -> bool:
     """A WATCHed key that was alive at WATCH time and has expired since aborts EXEC."""
     now = mstime()
-    already = getattr(c, "watch_expired", set())
+    already: set[tuple[int, bytes]] = getattr(c, "watch_expired", set())
     for db, key in c.watched:
         when = db.expires.get(key)
         if when is not None and when <= now and (db.id, key) not in already and key in db.data:

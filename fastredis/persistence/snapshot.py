@@ -302,7 +302,7 @@ class Snapshotter:
         ctx.loading = True
         self.loading_started = int(t0)
         self.loading_total_bytes = len(data)
-        self.loading_progress = {}
+        self.loading_progress: dict[str, Any] = {}
         loop = asyncio.get_running_loop()
         ticker = loop.call_later(1.0, self._log_progress, loop)
         try:
