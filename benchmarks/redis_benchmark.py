@@ -21,6 +21,7 @@ import io
 import json
 import os
 import platform
+import shlex
 import shutil
 import socket
 import statistics
@@ -231,6 +232,13 @@ def table(summaries: list[Summary]) -> str:
     return "\n".join(lines)
 
 
+def short_name(test: str) -> str:
+    """``LRANGE_100 (first 100 elements)`` -> ``LRANGE_100``; keeps LRANGE's LPUSH apart from LPUSH."""
+    if test.startswith("LPUSH (needed"):
+        return "LPUSH (LRANGE)"
+    return test.split(" (")[0]
+
+
 def plot(summaries: list[Summary], path: Path) -> bool:
     """Bar chart of the median ratios per variant; False when matplotlib is missing."""
     try:
@@ -257,7 +265,7 @@ def plot(summaries: list[Summary], path: Path) -> bool:
         ax.legend(fontsize=8)
     axes[0].set_title("fastredis relative to redis-server (1.0 = parity; medians over rounds)")
     axes[1].set_xticks([x + width * (len(variants) - 1) / 2 for x in range(len(tests))])
-    axes[1].set_xticklabels([t.split(" ")[0] for t in tests], rotation=45, ha="right")
+    axes[1].set_xticklabels([short_name(t) for t in tests], rotation=45, ha="right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -363,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--md", default=None, help="also write this Markdown report (e.g. BENCHMARKS.md)")
     ap.add_argument("--note", default="", help="a sentence for the report (e.g. the machine was shared)")
     ap.add_argument("--redis-server", default="redis-server")
+    ap.add_argument("--from-json", action="store_true",
+                    help="do not run: rebuild the table, plot and report from --out/results.json")
     ap.add_argument("--fastredis-path", default=None,
                     help="run fastredis from this source tree (PYTHONPATH), e.g. an older checkout")
     args = ap.parse_args(argv)
@@ -381,6 +391,11 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     info = machine()
 
+    if args.from_json:
+        saved = json.loads((out / "results.json").read_text())
+        samples = [Sample(**x) for x in saved["samples"]]
+        info = saved["machine"]
+        return report(samples, info, out, args, None, saved["command"])
     servers = [
         Server("fastredis", [sys.executable, "-m", "fastredis", "--loglevel", "warning"], server_cpu,
                args.fastredis_path),
@@ -411,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
         for srv in servers:
             srv.stop()
 
+    return report(samples, info, out, args, argv, None)
+
+
+def report(samples: list[Sample], info: dict[str, str], out: Path, args: argparse.Namespace,
+           argv: list[str] | None, command: str | None) -> int:
+    """Print the table and write results.csv/json, ratios.png and the Markdown report."""
     summaries = summarise(samples)
     print()
     print(table(summaries))
@@ -419,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
         w.writerow(["round", "variant", "server", "test", "rps", "p50_ms", "cpu_us_per_req", "error"])
         for s in samples:
             w.writerow([s.round, s.variant, s.server, s.test, s.rps, s.p50_ms, s.cpu_us, s.error])
-    command = "python benchmarks/redis_benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if command is None:
+        command = "python benchmarks/redis_benchmark.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     (out / "results.json").write_text(json.dumps({
         "command": command, "machine": info, "samples": [asdict(s) for s in samples],
         "summary": [asdict(s) for s in summaries]}, indent=1))
