@@ -113,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     for t in tests:
         f, r = fast.get(t), real.get(t)
         ratio = f"{r / f:.3f}" if f and r else "-"
-        print(f"| {t} | {f:,.0f} | {r:,.0f} | {ratio} |" if f and r else f"| {t} | {f or '-'} | {r or '-'} | - |")
+        fs = f"{f:,.0f}" if f else "-"
+        rs = f"{r:,.0f}" if r else "-"
+        print(f"| {t} | {fs} | {rs} | {ratio} |")
     return 0
 
 
