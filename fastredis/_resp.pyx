@@ -646,14 +646,14 @@ cdef class Writer:
         self._header(b'*', n)
 
     cpdef write_error(self, msg):
-        """Write an error reply; newlines in the text become spaces, like Redis."""
+        """Write an error reply like addReplyErrorFormat: CR/LF trimmed at both ends, spaces inside."""
         cdef bytes b
         if isinstance(msg, str):
             b = (<str>msg).encode()
         else:
             b = bytes(msg)
         if b"\r" in b or b"\n" in b:
-            b = b.replace(b"\r\n", b"  ").replace(b"\r", b" ").replace(b"\n", b" ")
+            b = b.strip(b"\r\n").replace(b"\r", b" ").replace(b"\n", b" ")
         self._put("-", 1)
         self._put(PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
         self._put("\r\n", 2)

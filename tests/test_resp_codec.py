@@ -293,6 +293,7 @@ RESP2 = [
     (ReplyError("ERR boom"), b"-ERR boom\r\n"),
     (ReplyError(b"WRONGTYPE x"), b"-WRONGTYPE x\r\n"),
     (ReplyError("ERR a\r\nb\nc"), b"-ERR a  b c\r\n"),
+    (ReplyError("ERR trailing\r\n"), b"-ERR trailing\r\n"),  # sdstrim before sdsmapchars
     ([ReplyError("ERR in array"), b"ok"], b"*2\r\n-ERR in array\r\n$2\r\nok\r\n"),
 ]
 
