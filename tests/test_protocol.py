@@ -481,3 +481,66 @@ def test_limits_follow_config_set_at_runtime():
     finally:
         fast.stop()
         real.stop()
+
+
+# -- RESP3 on the wire -------------------------------------------------------------------------------
+
+RESP3_COMMANDS = [
+    [b"DEL", b"p:l", b"p:h", b"p:s", b"p:z"],
+    [b"PING"],
+    [b"ECHO", b"hi"],
+    [b"RPUSH", b"p:l", b"a", b"b"],
+    [b"LRANGE", b"p:l", b"0", b"-1"],
+    [b"HSET", b"p:h", b"f", b"v"],
+    [b"HGETALL", b"p:h"],
+    [b"HGETALL", b"p:nokey"],
+    [b"HGET", b"p:h", b"nofield"],
+    [b"SADD", b"p:s", b"m"],
+    [b"SMEMBERS", b"p:s"],
+    [b"SMISMEMBER", b"p:s", b"m", b"x"],
+    [b"ZADD", b"p:z", b"1.5", b"m", b"-2", b"n"],
+    [b"ZSCORE", b"p:z", b"m"],
+    [b"ZSCORE", b"p:z", b"nomember"],
+    [b"ZRANGE", b"p:z", b"0", b"-1", b"WITHSCORES"],
+    [b"ZPOPMIN", b"p:z"],
+    [b"GET", b"p:nokey"],
+    [b"LPOP", b"p:nokey"],
+    [b"LPOS", b"p:l", b"zz"],
+    [b"EXISTS", b"p:l"],
+    [b"LPUSH", b"p:h", b"x"],
+    [b"NOSUCH"],
+]
+
+
+def _read_one_reply(s: socket.socket) -> None:
+    import hiredis
+
+    reader = hiredis.Reader()
+    while True:
+        chunk = s.recv(65536)
+        assert chunk
+        reader.feed(chunk)
+        if reader.gets() is not False:
+            return
+
+
+def test_resp3_replies_same_as_redis(ports):
+    """After HELLO 3: nulls, maps, sets, doubles and errors are encoded as Redis encodes them."""
+    from fastredis._resp import encode_command
+
+    payload = b"".join(encode_command(c) for c in RESP3_COMMANDS)
+    replies = []
+    for port in ports:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"HELLO 3\r\n")
+        _read_one_reply(s)  # the HELLO map itself names the server and version: not compared
+        s.sendall(payload + SENTINEL)
+        buf = b""
+        while not buf.endswith(SENTINEL_REPLY):
+            chunk = s.recv(65536)
+            assert chunk, buf
+            buf += chunk
+        s.close()
+        replies.append(buf)
+    assert replies[1] == replies[0]
+    assert b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n" in replies[1] and b",1.5\r\n" in replies[1] and b"~1\r\n" in replies[1]
