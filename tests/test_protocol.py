@@ -544,3 +544,36 @@ def test_resp3_replies_same_as_redis(ports):
         replies.append(buf)
     assert replies[1] == replies[0]
     assert b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n" in replies[1] and b",1.5\r\n" in replies[1] and b"~1\r\n" in replies[1]
+
+
+def test_resp3_push_messages_same_as_redis(ports):
+    """Pub/sub messages are RESP3 pushes (>), RESP2 arrays, byte for byte as Redis sends them."""
+    got = []
+    for port in ports:
+        out = []
+        for hello in (b"HELLO 3\r\n", b""):
+            sub = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if hello:
+                sub.sendall(hello)
+                _read_one_reply(sub)
+            sub.sendall(b"SUBSCRIBE p:ch\r\n")
+            first = recv_exactly_until(sub, b":1\r\n")
+            assert converse(port, b"PUBLISH p:ch hi\r\n") == (b":1\r\n", False)
+            msg = recv_exactly_until(sub, b"hi\r\n")
+            sub.sendall(b"PING\r\n")
+            pong = recv_exactly_until(sub, b"\r\n" if hello else b"$0\r\n\r\n")
+            sub.close()
+            out.append((first, msg, pong))
+        got.append(out)
+    assert got[1] == got[0]
+    assert got[1][0][1] == b">3\r\n$7\r\nmessage\r\n$4\r\np:ch\r\n$2\r\nhi\r\n"
+    assert got[1][1][1] == b"*3\r\n$7\r\nmessage\r\n$4\r\np:ch\r\n$2\r\nhi\r\n"
+
+
+def recv_exactly_until(s: socket.socket, suffix: bytes) -> bytes:
+    buf = b""
+    while not buf.endswith(suffix):
+        chunk = s.recv(65536)
+        assert chunk, buf
+        buf += chunk
+    return buf
