@@ -143,6 +143,10 @@ def normalise(mode: str, node, cmd: Cmd, fold_int: bool = False, ktype: bytes = 
     if mode == ENC:
         if ktype == b"list" or ktype == b"set":
             return (t, b"*")
+        if ktype == b"hash" and v in (b"listpack", b"hashtable"):
+            # a hash never converts back in Redis; fastredis derives it from the current
+            # contents: only (redis hashtable, fastredis listpack) is let through by ``same``
+            return (b"enc~", v, b"hash")
         if ktype == b"?" and v not in (b"int", b"embstr", b"raw"):  # inside EXEC: type unknown
             return (t, b"*")
         if fold_int and v in (b"int", b"embstr"):
@@ -159,11 +163,16 @@ def _float_text(v) -> float | None:
 
 
 def same(a, b) -> bool:
-    """Equal, or equal up to 7.0's %.17g exponent form of a double (7.2: shortest plain form)."""
+    """Equal, or equal up to 7.0's %.17g exponent form of a double (7.2: shortest plain form).
+
+    ``a`` is redis-server's side, ``b`` fastredis'.
+    """
     if a == b:
         return True
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) == 3 and a[0] == b[0] == b":~":
         return abs(a[1] - b[1]) <= a[2]
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) == 3 and a[0] == b[0] == b"enc~":
+        return a[1] == b"hashtable" and b[1] == b"listpack"  # a: redis, b: fastredis
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
         if len(a) == 2 and isinstance(a[1], bytes) and isinstance(b[1], bytes):
             if a[0] != b[0] or not (b"e" in a[1] or b"e" in b[1]):
@@ -187,6 +196,7 @@ WEIRD = [b"", b"-1", b"0", b"1", b"-0", b"+1", b"01", b" 1", b"1 ", b"abc", b"1.
          b"inf", b"-inf", b"nan", b"0x10", b"\x00\xff",
          b"9223372036854775807", b"9223372036854775808", b"-9223372036854775808",
          b"-9223372036854775809", b"18446744073709551616", b"99999999999999999999999"]
+TIMED = {b"SET", b"GETEX", b"SETEX", b"PSETEX", b"EXPIRE", b"PEXPIRE"}
 FAR = 4102444800  # 2100-01-01, absolute expiry far in the future
 
 
@@ -197,6 +207,40 @@ def _sort_unordered(args: list) -> bool:
     i = up.index(b"BY", 2)
     by = args[i + 1] if i + 1 < len(args) else b"*"
     return b"*" not in by or b"ALPHA" in up
+
+
+CHAOS_COMMANDS = [c.encode() for c in """
+SET GET GETEX GETDEL GETSET SETNX SETEX PSETEX MSET MSETNX MGET STRLEN APPEND SETRANGE GETRANGE SUBSTR INCR DECR
+INCRBY DECRBY INCRBYFLOAT LCS LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM LPOS
+LMOVE RPOPLPUSH LMPOP HSET HSETNX HGET HMGET HMSET HDEL HLEN HEXISTS HSTRLEN HINCRBY HINCRBYFLOAT HKEYS HVALS
+HGETALL SADD SREM SISMEMBER SMISMEMBER SCARD SMEMBERS SINTER SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE
+SINTERCARD SMOVE ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZCOUNT ZLEXCOUNT ZRANGE ZRANGESTORE ZRANGEBYSCORE
+ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZREVRANGE ZPOPMIN ZPOPMAX ZMPOP ZREMRANGEBYRANK ZREMRANGEBYSCORE
+ZREMRANGEBYLEX ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD SETBIT GETBIT
+BITOP BITFIELD BITFIELD_RO DEL UNLINK EXISTS TYPE RENAME RENAMENX COPY MOVE EXPIRE PEXPIRE EXPIREAT PEXPIREAT
+PERSIST TTL PTTL EXPIRETIME PEXPIRETIME TOUCH SORT SORT_RO XADD XLEN XRANGE XREVRANGE XDEL XTRIM
+PFADD PFCOUNT PFMERGE OBJECT
+""".split()]
+CHAOS_NUMBERS = [b"0", b"1", b"2", b"3", b"-1", b"-2", b"5", b"10", b"100", b"1.5", b"-0.5", b"inf", b"-inf",
+                 b"+inf", b"nan", b"abc", b"", b"9223372036854775807", b"-9223372036854775808",
+                 b"9223372036854775808", b"0x10", b"1e2", b" 1"]
+CHAOS_WORDS = [w.encode() for w in """
+NX XX GT LT CH INCR EX PX EXAT PXAT KEEPTTL GET PERSIST LIMIT WITHSCORES WITHSCORE BYSCORE BYLEX REV COUNT MATCH
+TYPE LEFT RIGHT BEFORE AFTER MIN MAX WEIGHTS AGGREGATE SUM STORE ALPHA DESC ASC BY IDX LEN MINMATCHLEN
+WITHMATCHLEN MAXLEN MINID NOMKSTREAM STREAMS REPLACE DB RANK BIT BYTE AND OR XOR NOT OVERFLOW WRAP SAT FAIL u8
+i8 i64 u63 u64 #1 ENCODING FREQ = ~ nx withscores
+""".split()]
+CHAOS_MODES = {b"SMEMBERS": SORTED, b"SINTER": SORTED, b"SUNION": SORTED, b"SDIFF": SORTED, b"HKEYS": SORTED,
+               b"HVALS": SORTED, b"HGETALL": PAIRS, b"OBJECT": ENC}
+
+
+def string_is_safe_time(a: bytes) -> bool:
+    """Not a small positive number: an expiry that could pass during the run."""
+    try:
+        v = float(a)
+    except ValueError:
+        return True
+    return not (0 < v < 100000) or a in (b"inf", b"nan", b"+inf")
 
 
 class Gen:
@@ -231,6 +275,9 @@ class Gen:
             return self.r.choice([b"hello", b"world", b"hel", b"ohell", b"abcdefgh", b"x" * 50])
         if c < 0.6:
             return self.r.choice([b"9223372036854775806", b"-9223372036854775807", b"1.5", b"-0.25", b"3.0"])
+        if c < 0.7:
+            return self.r.choice([b"y" * 44, b"y" * 45, b"12345678901234567890", b"-1234567890123456789",
+                                  b"-0", b"00", b"0", b"1e5", b"0x1f", b"18446744073709551615", b" 7"])
         return self.r.choice(MEMBERS)
 
     def score(self) -> bytes:
@@ -239,7 +286,7 @@ class Gen:
             return str(self.r.randint(-4, 6)).encode()
         if c < 0.85:
             return self.r.choice([b"1.5", b"-0.5", b"2.25", b"0.75", b"-2.5"])
-        return self.r.choice([b"inf", b"-inf", b"+inf", b"0"])
+        return self.r.choice([b"inf", b"-inf", b"+inf", b"0", b"-0", b"1e300", b"0x10", b"1e3", b"nan", b"1.5e1"])
 
     def emit(self, args, mode: str = EXACT, mutable: bool = True) -> None:
         args = list(args)
@@ -257,6 +304,8 @@ class Gen:
             return args + [self.r.choice([b"junk", b"1", b"NX", b"COUNT"])]
         i = self.r.randrange(1, len(args))
         args[i] = self.r.choice(WEIRD)
+        if args[i] == b"1" and args[0] in TIMED:
+            args[i] = b"0"  # a 1 ms / 1 s expiry would race the comparison
         return args
 
     # -- families ------------------------------------------------------------
@@ -288,7 +337,9 @@ class Gen:
             self.emit([r.choice([b"INCRBY", b"DECRBY"]), k,
                        r.choice([b"5", b"-7", b"100", b"9223372036854775807", b"-9223372036854775808", b"0"])])
         elif op == 10:
-            self.emit([b"INCRBYFLOAT", k, r.choice([b"1.5", b"-0.25", b"10", b"1e3", b"3.0e-1", b"-5", b"0"])])
+            self.emit([b"INCRBYFLOAT", k, r.choice([b"1.5", b"-0.25", b"10", b"1e3", b"3.0e-1", b"-5", b"0", b"0.1",
+                                                    b"1e-5", b"-1e-5", b"1.23456789012345678", b"3e17", b"1e20",
+                                                    b"1e300", b"-1e300", b"5.0e3", b"0x10", b"1e4000", b".5", b"5."])])
         elif op == 11:
             self.emit([b"APPEND", k, self.value()])
         elif op == 12:
@@ -418,7 +469,8 @@ class Gen:
         elif op == 10:
             self.emit([b"HINCRBY", k, self.member(), r.choice([1, -3, 100, b"9223372036854775807"])])
         elif op == 11:
-            self.emit([b"HINCRBYFLOAT", k, self.member(), r.choice([b"1.5", b"-0.25", b"2", b"1e2"])])
+            self.emit([b"HINCRBYFLOAT", k, self.member(), r.choice([b"1.5", b"-0.25", b"2", b"1e2", b"0.1", b"1e20",
+                                                                    b"-1e-5", b"1e300", b"7.0e-3"])])
         elif op == 12:
             self.emit([b"HGETALL", k], PAIRS)
         elif op == 13:
@@ -432,12 +484,12 @@ class Gen:
                 self.emit(args + [r.choice([-1, -3, 0])], SHAPE, mutable=False)
             else:
                 wv = [b"WITHVALUES"] if r.random() < 0.5 else []
-                self.emit(args + [100] + wv, PAIRS if wv else SORTED, mutable=False)
+                self.emit(args + [1000] + wv, PAIRS if wv else SORTED, mutable=False)
         elif op == 15:
-            args = [b"HSCAN", k, 0]
+            args = [b"HSCAN", k, 0, b"COUNT", 1000]
             if r.random() < 0.4:
                 args += [b"MATCH", r.choice([b"*", b"[ab]", b"1*", b"?"])]
-            self.emit(args, SCANP)
+            self.emit(args, SCANP, mutable=False)  # a small COUNT on a hashtable: unspecified
         else:
             self.generic_read(k)
 
@@ -471,13 +523,13 @@ class Gen:
         elif op == 16:
             c = r.random()
             if c < 0.4:
-                self.emit([b"SPOP", k, 100], SORTED, mutable=False)
+                self.emit([b"SPOP", k, 1000], SORTED, mutable=False)
             elif c < 0.7:
-                self.emit([b"SRANDMEMBER", k, r.choice([100, 0])], SORTED, mutable=False)
+                self.emit([b"SRANDMEMBER", k, r.choice([1000, 0])], SORTED, mutable=False)
             else:
                 self.emit([b"SRANDMEMBER", k] + r.choice([[], [-2], [-5]]), SHAPE, mutable=False)
         elif op == 17:
-            args = [b"SSCAN", k, 0]
+            args = [b"SSCAN", k, 0, b"COUNT", 1000]
             if r.random() < 0.4:
                 args += [b"MATCH", r.choice([b"*", b"[ab]", b"1*", b"?"])]
             # a non-zero cursor into a 7.0 hashtable set is not a listpack scan in 7.2
@@ -578,11 +630,11 @@ class Gen:
             c = r.random()
             if c < 0.5:
                 wv = [b"WITHSCORES"] if r.random() < 0.5 else []
-                self.emit([b"ZRANDMEMBER", k, 100] + wv, PAIRS if wv else SORTED, mutable=False)
+                self.emit([b"ZRANDMEMBER", k, 1000] + wv, PAIRS if wv else SORTED, mutable=False)
             else:
                 self.emit([b"ZRANDMEMBER", k] + r.choice([[], [-2], [-3, b"WITHSCORES"]]), SHAPE, mutable=False)
         elif op == 30:
-            self.emit([b"ZSCAN", k, 0], SCANP)
+            self.emit([b"ZSCAN", k, 0, b"COUNT", 1000], SCANP, mutable=False)
         elif op == 31:
             # equal scores for lex ranges
             args = [b"ZADD", k]
@@ -730,7 +782,17 @@ class Gen:
         elif op == 15:
             self.emit([b"HSET", k, self.member(), self.value()])
         elif op == 16:
-            self.emit([b"OBJECT", r.choice([b"ENCODING", b"REFCOUNT"]), k], ENC)
+            # not REFCOUNT: COPY of a shared integer has refcount 1 in Redis (per-object state)
+            self.emit([b"OBJECT", r.choice([b"ENCODING", b"FREQ", b"IDLETIMEX"]), k], ENC)
+        elif op == 17:
+            self.emit([b"SCAN", 0, b"COUNT", 1000] + r.choice([[], [b"MATCH", b"k[12]"], [b"TYPE", b"string"],
+                                                              [b"TYPE", b"list"], [b"TYPE", b"nosuch"]]),
+                      SCAN, mutable=False)
+        elif op == 18:
+            self.emit([r.choice([b"RENAME", b"RENAMENX", b"COPY", b"MOVE"]), k, r.choice([k, b"9"])])
+        elif op == 19 and r.random() < 0.3:
+            self.emit(r.choice([[b"SWAPDB", 9, 10], [b"SWAPDB", 10, 9], [b"FLUSHDB"], [b"SWAPDB", 9, 9],
+                                [b"SWAPDB", 9, 99], [b"SWAPDB", b"x", 9]]), mutable=False)
         else:
             self.generic_read(k)
 
@@ -832,6 +894,74 @@ class Gen:
         if r.random() < 0.2:
             self.emit([r.choice([b"EXEC", b"DISCARD", b"UNWATCH"])], mutable=False)
 
+    def big(self) -> None:
+        """Collections around the listpack limits (128 entries, 64-byte values): encoding conversions."""
+        r, k = self.r, self.key()
+        op = r.randrange(20)
+        n = r.choice([3, 60, 127, 128, 129, 140])
+        if op < 3:
+            args = [b"HSET", k]
+            for i in range(n):
+                args += [b"f%d" % i, b"v" * r.choice([1, 1, 64, 65]) if i == n - 1 else b"%d" % i]
+            self.emit(args, mutable=False)
+        elif op < 6:
+            args = [b"ZADD", k]
+            for i in range(n):
+                args += [b"%d" % (i % 7), b"m%d" % i if i < n - 1 or r.random() < 0.7 else b"m" * 65]
+            self.emit(args, mutable=False)
+        elif op == 6:
+            self.emit([b"HDEL", k] + [b"f%d" % i for i in range(r.randint(1, 140))], mutable=False)
+        elif op == 7:
+            self.emit([b"ZREM", k] + [b"m%d" % i for i in range(r.randint(1, 140))], mutable=False)
+        elif op == 8:
+            self.emit([b"ZREMRANGEBYRANK", k, r.choice([0, 5, -20]), r.choice([-1, 10, -5, 100])])
+        elif op == 9:
+            self.emit(self._zsetop())
+        elif op == 10:
+            self.emit(self._zrange_args(b"ZRANGESTORE", [self.key(), k]))
+        elif op == 11:
+            self.emit([b"ZRANGE", k, r.choice([0, 100, -3]), r.choice([-1, 5, 127])] +
+                      ([b"WITHSCORES"] if r.random() < 0.5 else []))
+        elif op == 12:
+            self.emit([b"HGETALL", k], PAIRS)
+        elif op == 13:
+            self.emit([b"HRANDFIELD", k, 1000, b"WITHVALUES"], PAIRS, mutable=False)
+        elif op == 14:
+            self.emit([b"ZPOPMIN", k, r.choice([1, 10, 100])])
+        elif op == 15:
+            self.emit([b"COPY", k, self.key(), b"REPLACE"])
+        elif op == 16:
+            self.emit([b"OBJECT", b"ENCODING", k], ENC)
+        elif op == 17:
+            self.emit([r.choice([b"HLEN", b"ZCARD"]), k])
+        else:
+            self.emit([b"SCAN", 0, b"COUNT", 1000] + r.choice([[], [b"MATCH", b"k[12]"], [b"TYPE", b"zset"],
+                                                              [b"TYPE", b"hash"]]), SCAN, mutable=False)
+
+    def chaos(self) -> None:
+        """Any data command with random tokens: exercises the order of Redis' argument checks."""
+        r = self.r
+        name = r.choice(CHAOS_COMMANDS)
+        args = [name]
+        for _ in range(r.choice([0, 1, 1, 2, 2, 3, 3, 4, 5, 6, 8])):
+            c = r.random()
+            if c < 0.3:
+                args.append(self.key())
+            elif c < 0.55:
+                args.append(r.choice(CHAOS_NUMBERS))
+            elif c < 0.8:
+                args.append(r.choice(CHAOS_WORDS))
+            else:
+                args.append(r.choice(MEMBERS + LEX_MEMBERS + [b"(1", b"[a", b"-", b"+", b"(a", b"1-1", b"0-1", b"*"]))
+        if name in TIMED or name in (b"SET", b"GETEX"):
+            args = [a if string_is_safe_time(a) else b"1000000" for a in args]
+        if name == b"LPOS":
+            args = [b"1" if a == b"-9223372036854775808" else a for a in args]
+        mode = CHAOS_MODES.get(name, EXACT)
+        if name in (b"SORT", b"SORT_RO") and _sort_unordered(args):
+            mode = SHAPE
+        self.out.append(Cmd(args, mode))
+
     FAMILIES: dict[str, str] = {}
 
     def family(self, name: str) -> Callable[[], None]:
@@ -839,12 +969,12 @@ class Gen:
 
 
 FAMILY_NAMES = ["strings", "lists", "hashes", "sets", "zsets", "bitmaps", "generic", "streams", "sort",
-                "transaction"]
+                "transaction", "big", "chaos"]
 
 
 def sequence(family: str, seed: int, length: int = 60) -> list[Cmd]:
     """A deterministic command sequence of one family (``mixed`` draws from all)."""
-    g = Gen(seed)
+    g = Gen(seed, mutate=(0.05, 0.1, 0.25)[seed % 3])
     names = FAMILY_NAMES if family == "mixed" else [family]
     while len(g.out) < length:
         fam = g.r.choice(names)
@@ -890,6 +1020,11 @@ def dump(call: Callable[..., bytes], fold_int: bool = False) -> list:
     return out
 
 
+def _short(x, limit: int = 400) -> str:
+    s = repr(x)
+    return s if len(s) <= limit else s[:limit // 2] + " ... " + s[-limit // 2:]
+
+
 def run_pair(a_call: Callable[..., bytes], b_call: Callable[..., bytes], cmds: list[Cmd]) -> str | None:
     """Run ``cmds`` on both (a = reference); the first difference as text, or None."""
     for cl in (a_call, b_call):
@@ -922,7 +1057,7 @@ def run_pair(a_call: Callable[..., bytes], b_call: Callable[..., bytes], cmds: l
         if name in (b"EXEC", b"DISCARD"):
             queued = None
         if not same(na, nb):
-            return f"command #{i} {cmd!r}:\n  redis     {ra!r}\n  fastredis {rb!r}"
+            return f"command #{i} {_short(cmd)}:\n  redis     {_short(ra)}\n  fastredis {_short(rb)}"
     if queued is not None:  # a MULTI left open would swallow the dump
         a_call(b"DISCARD")
         b_call(b"DISCARD")
@@ -930,6 +1065,6 @@ def run_pair(a_call: Callable[..., bytes], b_call: Callable[..., bytes], cmds: l
     if not same(da, db):
         for x, y in zip(da, db):
             if not same(x, y):
-                return f"dataset differs after the sequence:\n  redis     {x!r}\n  fastredis {y!r}"
-        return f"dataset differs after the sequence:\n  redis     {da!r}\n  fastredis {db!r}"
+                return f"dataset differs after the sequence:\n  redis     {_short(x)}\n  fastredis {_short(y)}"
+        return f"dataset differs after the sequence:\n  redis     {_short(da)}\n  fastredis {_short(db)}"
     return None

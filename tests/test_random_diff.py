@@ -117,6 +117,17 @@ REGRESSIONS = {
         _c("SORT", "n", "BY", "w_*", "ALPHA"), _c("SORT", "n", "BY", "w_*", "ALPHA", "STORE", "d2"),
         _c("LRANGE", "d2", "0", "-1"),
     ],
+    # LIMIT on a lex range over mixed scores: Redis skips the offset without range checks, then
+    # emits while <= max (>= min reversed)
+    "lex-limit-mixed-scores": [
+        _c("ZADD", "k", "4", "d", "0.75", "b", "5", "aa", "-2.5", "a", "1", "c", "2", "ab"),
+        _c("ZRANGEBYLEX", "k", "-", "[aa", "LIMIT", "3", "2"), _c("ZRANGEBYLEX", "k", "-", "[aa", "LIMIT", "1", "10"),
+        _c("ZRANGEBYLEX", "k", "(a", "[c", "LIMIT", "2", "10"), _c("ZREVRANGEBYLEX", "k", "[aa", "-", "LIMIT", "1", "10"),
+        _c("ZREVRANGEBYLEX", "k", "[d", "(a", "LIMIT", "3", "1"), _c("ZRANGE", "k", "[b", "[d", "BYLEX", "LIMIT", "1", "3"),
+        _c("ZRANGE", "k", "[d", "[b", "BYLEX", "REV", "LIMIT", "1", "3"),
+        _c("ZRANGESTORE", "dst", "k", "[b", "[d", "BYLEX", "LIMIT", "1", "3"),
+        _c("ZRANGEBYLEX", "k", "-", "+", "LIMIT", "6", "10"), _c("ZRANGEBYLEX", "k", "-", "+", "LIMIT", "-1", "10"),
+    ],
     # error texts quote arguments as raw C strings: bytes kept, cut at a NUL (and %.128s)
     "binary-in-error-text": [
         _c("SET", "k", "v"), _c("OBJECT", b"\x00\xff", "k"), _c("OBJECT", b"ab\xffcd", "k"),

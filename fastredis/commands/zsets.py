@@ -390,6 +390,33 @@ def _window(lo: int, hi: int, offset: int, limit: int) -> tuple[int, int] | None
     return offset, cnt
 
 
+def _lex_offset_walk(z: ZSet, mn: Any, mx: Any, reverse: bool, lo: int, hi: int, offset: int,
+                     limit: int) -> list[tuple[bytes, float]]:
+    """LIMIT on a lex range over mixed scores, as genericZrangebylexCommand walks it.
+
+    Redis skips ``offset`` members from the first one in range without checking
+    them, then emits while the member is <= max (>= min when reversed); with mixed
+    scores the members in range are not contiguous, so this can differ from a window.
+    """
+    sl = z.sl
+    out: list[tuple[bytes, float]] = []
+    if not reverse:
+        i, step = lo + offset, 1
+    else:
+        i, step = hi - 1 - offset, -1
+    while 0 <= i < len(sl) and limit != 0:
+        s, m = sl[i]
+        c = mx.cmp(m) if not reverse else mn.cmp(m)
+        if not reverse and not (c < 0 if mx.ex else c <= 0):
+            break
+        if reverse and not (c > 0 if mn.ex else c >= 0):
+            break
+        out.append((m, s))
+        limit -= 1
+        i += step
+    return out
+
+
 def zset_range(z: ZSet, rangetype: int, reverse: bool, args: tuple[Any, ...], offset: int = 0,
                limit: int = -1) -> list[tuple[bytes, float]]:
     """The (member, score) pairs selected by a ZRANGE-style query on ``z``."""
@@ -417,6 +444,8 @@ def zset_range(z: ZSet, rangetype: int, reverse: bool, args: tuple[Any, ...], of
         lo, hi = z.score_range(*args)
     else:
         lo, hi = z.lex_range(args[0], args[1], reverse)
+        if offset > 0 and lo < hi and z.sl[0][0] != z.sl[-1][0]:
+            return _lex_offset_walk(z, args[0], args[1], reverse, lo, hi, offset, limit)
     w = _window(lo, hi, offset, limit)
     if w is None:
         return []
