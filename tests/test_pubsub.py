@@ -336,9 +336,9 @@ def test_resp3_pushes_and_commands(server):
         s.sendall(b"PING\r\n")  # a normal reply, not the RESP2 subscribed form
         assert recv_until(s, b"+PONG\r\n", 3) == b"+PONG\r\n"
         s.sendall(b"PUBSUB NUMSUB a a c\r\n")
-        assert recv_until(s, b"c\r\n:0\r\n", 3) == b"%3\r\n$1\r\na\r\n:1\r\n$1\r\na\r\n:1\r\n$1\r\nc\r\n:0\r\n"
+        assert recv_until(s, b"c\r\n:0\r\n", 3) == b"*6\r\n$1\r\na\r\n:1\r\n$1\r\na\r\n:1\r\n$1\r\nc\r\n:0\r\n"
         s.sendall(b"PUBSUB SHARDNUMSUB x\r\n")
-        assert recv_until(s, b":0\r\n", 3) == b"%1\r\n$1\r\nx\r\n:0\r\n"
+        assert recv_until(s, b":0\r\n", 3) == b"*2\r\n$1\r\nx\r\n:0\r\n"  # an array in RESP3 too
         s.sendall(b"UNSUBSCRIBE\r\n")
         # every channel is left (in Redis' hash order: any order), the count drops to 0
         reply = recv_until(s, b":0\r\n", 3)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._resp import Push, Raw, ReplyError, encode
+from .._resp import Push, Raw, ReplyError
 from ..glob import compile_pattern
 from .table import command, container, subcommand
 
@@ -137,12 +137,10 @@ def pubsub_numsub(c: Client, argv: list[bytes]) -> Any:
 
 
 def _counts_map(c: Client, reg: dict[bytes, Any], names: list[bytes]) -> Any:
-    """addReplyMapLen + one (name, count) pair per argument: a map in RESP3 even when a name repeats."""
-    if len(set(names)) == len(names):
-        return {ch: len(reg.get(ch, ())) for ch in names}
-    if c.resp == 3:
-        return Raw(b"%%%d\r\n" % len(names) + b"".join(encode(ch, 3) + encode(len(reg.get(ch, ())), 3)
-                                                         for ch in names))
+    """addReplyArrayLen((argc-2)*2) + (name, count) per argument: a flat array in RESP3 too.
+
+    Redis 7.2 (and 8) reply with an array, not a map; redis-py's RESP3 parser relies on it.
+    """
     return [x for ch in names for x in (ch, len(reg.get(ch, ())))]
 
 
