@@ -26,20 +26,25 @@ SCANP = "scanp"        # [cursor, field/value items]: items as sorted pairs
 SHAPE = "shape"        # only the reply type and, for aggregates, the length
 TTL = "ttl"            # integers: positives equal within a clock tolerance
 ENC = "enc"            # OBJECT ENCODING: 7.0 vs 7.2 list/set names folded
+PEL = "pel"            # XPENDING extended form: the idle times dropped
 
 
 class Cmd(tuple):
     """Command arguments (bytes) with a comparison mode."""
 
     mode: str
+    client: int
 
-    def __new__(cls, args, mode: str = EXACT) -> Cmd:
+    def __new__(cls, args, mode: str = EXACT, client: int = 0) -> Cmd:
         self = super().__new__(cls, tuple(_b(a) for a in args))
         self.mode = mode
+        self.client = client
         return self
 
     def __repr__(self) -> str:
         s = "(" + ", ".join(repr(a) for a in self) + ")"
+        if self.client:
+            s = f"client{self.client}:{s}"
         return f"{s}[{self.mode}]" if self.mode else s
 
 
@@ -140,6 +145,11 @@ def normalise(mode: str, node, cmd: Cmd, fold_int: bool = False, ktype: bytes = 
     if mode == TTL:
         name = cmd[0].lower()
         return _tol(node, 1500 if name.startswith(b"p") else 1)
+    if mode == PEL:
+        if t == b"*" and v is not None:
+            return (t, tuple((e[0], e[1][:2] + ((b":", b"idle"),) + e[1][3:])
+                             if e[0] == b"*" and e[1] is not None and len(e[1]) == 4 else e for e in v))
+        return node
     if mode == ENC:
         if ktype == b"list" or ktype == b"set":
             return (t, b"*")
@@ -798,7 +808,7 @@ class Gen:
 
     def streams(self) -> None:
         r, k = self.r, self.key()
-        op = r.randrange(16)
+        op = r.randrange(19)
 
         def sid() -> bytes:
             return r.choice([b"1-1", b"1-2", b"2-0", b"3", b"3-1", b"5-0", b"0-1", b"0-0", b"10-5", b"4-18446744073709551615"])
@@ -835,6 +845,47 @@ class Gen:
             args += [b"STREAMS"] + ks + [r.choice([b"0", b"1-1", b"2", b"0-0"]) for _ in ks]
             # unbalanced: 7.0 says "Unbalanced XREAD list", 7.2 "Unbalanced 'xread' list"
             self.emit(args, mutable=False)
+        elif op == 11:
+            self.emit([b"XGROUP", r.choice([b"CREATE", b"CREATE", b"SETID"]), k, r.choice([b"g1", b"g2"]),
+                       r.choice([b"0", b"$", b"1-1", b"2"])] + ([b"MKSTREAM"] if r.random() < 0.3 else []) +
+                      ([b"ENTRIESREAD", r.choice([0, 1, 5])] if r.random() < 0.2 else []))
+        elif op == 12:
+            ks = self.keys(1, 2)
+            args = [b"XREADGROUP", b"GROUP", r.choice([b"g1", b"g2"]), r.choice([b"c1", b"c2"])]
+            if r.random() < 0.5:
+                args += [b"COUNT", r.choice([1, 2])]
+            if r.random() < 0.2:
+                args.append(b"NOACK")
+            args += [b"STREAMS"] + ks + [r.choice([b">", b">", b"0", b"1-1"]) for _ in ks]
+            self.emit(args, mutable=False)
+        elif op == 13:
+            c = r.random()
+            g = r.choice([b"g1", b"g2"])
+            if c < 0.3:
+                self.emit([b"XACK", k, g] + [sid() for _ in range(r.randint(1, 3))])
+            elif c < 0.5:
+                self.emit([b"XPENDING", k, g])
+            elif c < 0.6:
+                # not c1/c2 for CREATECONSUMER: 7.2's XREADGROUP creates the consumer even when it
+                # reads nothing, 7.0's does not
+                self.emit([b"XGROUP", b"CREATECONSUMER", k, g, b"c3"] if r.random() < 0.5 else
+                          [b"XGROUP", b"DELCONSUMER", k, g, r.choice([b"c1", b"c3"])])
+            elif c < 0.7:
+                self.emit([b"XGROUP", b"DESTROY", k, g])
+            elif c < 0.8:
+                self.emit([b"XCLAIM", k, g, b"c2", b"0"] + [sid() for _ in range(r.randint(1, 2))] + [b"JUSTID"])
+            elif c < 0.9:
+                self.emit([b"XAUTOCLAIM", k, g, b"c1", b"0", r.choice([b"0", b"1-1", b"(2"])] +
+                          r.choice([[], [b"COUNT", 1]]) + [b"JUSTID"])
+            else:
+                self.emit([b"XPENDING", k, g, b"-", b"+", 10], PEL)
+        elif op == 14:
+            # only IDs at or above every generated one: 7.2 refuses one below max_deleted_entry_id, 7.0 not
+            self.emit([b"XSETID", k, r.choice([b"10-5", b"20-0"])] +
+                      r.choice([[], [b"ENTRIESADDED", 10, b"MAXDELETEDID", b"0-1"], [b"ENTRIESADDED", 1]]),
+                      mutable=False)
+        elif op == 15 and r.random() < 0.5:
+            self.emit([b"XINFO", b"STREAM", k])
         else:
             self.generic_read(k)
 
@@ -962,6 +1013,55 @@ class Gen:
             mode = SHAPE
         self.out.append(Cmd(args, mode))
 
+    def _other(self, fn: Callable[[], None]) -> None:
+        """Run a generator, sending what it emits from the second connection."""
+        n = len(self.out)
+        fn()
+        self.out[n:] = [Cmd(c, c.mode, 1) for c in self.out[n:]]
+
+    def watch(self) -> None:
+        """WATCH on one connection, writes (and no-op writes) from both, then MULTI/EXEC."""
+        r = self.r
+        watched = self.keys(1, 2)
+        if r.random() < 0.5:
+            self._other(lambda: self.emit([b"SET", watched[0], self.value()], mutable=False))
+        self.emit([b"WATCH"] + watched, mutable=False)
+        for _ in range(r.randint(0, 3)):
+            c = r.random()
+            if c < 0.45:
+                self._other(lambda: self.emit(self._touch(r.choice(watched)), mutable=False))
+            elif c < 0.7:
+                fam = r.choice([self.strings, self.lists, self.hashes, self.sets, self.zsets, self.generic])
+                self._other(fam)
+            elif c < 0.85:
+                self.emit(self._touch(r.choice(watched)), mutable=False)  # the watcher itself
+            else:
+                self.emit([r.choice([b"GET", b"EXISTS", b"TYPE"]), r.choice(watched)], mutable=False)
+        if r.random() < 0.1:
+            self.emit([b"UNWATCH"], mutable=False)
+        self.emit([b"MULTI"], mutable=False)
+        for _ in range(r.randint(1, 3)):
+            self.emit([r.choice([b"INCR", b"GET", b"EXISTS"]), r.choice(watched)], mutable=False)
+        self.emit([b"EXEC"], mutable=False)
+
+    def _touch(self, k: bytes) -> list:
+        """A command on ``k`` that modifies it or, as often, is a no-op (and must not break WATCH)."""
+        r = self.r
+        return r.choice([
+            [b"SET", k, b"v"], [b"SREM", k, b"nosuch"], [b"HDEL", k, b"nosuch"], [b"ZREM", k, b"nosuch"],
+            [b"LREM", k, 0, b"nosuch"], [b"DEL", k], [b"PERSIST", k], [b"EXPIRE", k, 1000], [b"SETRANGE", k, 0, b""],
+            [b"APPEND", k, b""], [b"LTRIM", k, 0, -1], [b"SADD", k, b"a"], [b"HSET", k, b"f", b"v"],
+            [b"ZADD", k, b"1", b"a"], [b"ZADD", k, b"XX", b"1", b"a"], [b"LPUSHX", k, b"x"], [b"INCRBY", k, 0],
+            [b"SETBIT", k, 3, 0], [b"GETEX", k], [b"GETEX", k, b"PERSIST"], [b"RENAME", k, k],
+            [b"COPY", self.key(), k], [b"SINTERSTORE", k, b"nokey"], [b"SORT", b"nokey", b"STORE", k],
+            [b"BITOP", b"AND", k, b"nokey"], [b"FLUSHDB"], [b"SWAPDB", 9, 10], [b"MOVE", k, 10],
+            [b"EXPIRE", k, 0], [b"EXPIRE", k, 1000, b"NX"], [b"LPOP", k, 0], [b"ZPOPMIN", k, 0],
+            [b"SPOP", k, 0], [b"SMOVE", k, k, b"a"], [b"LMOVE", k, k, b"LEFT", b"LEFT"],
+            [b"HINCRBY", k, b"f", 0], [b"GETDEL", k], [b"LSET", k, 0, b"x"], [b"SETNX", k, b"v"],
+            [b"HSETNX", k, b"f", b"v"], [b"ZINCRBY", k, 0, b"a"], [b"PFADD", k], [b"XADD", k, b"NOMKSTREAM", b"*", b"f", b"v"],
+            [b"ZREMRANGEBYSCORE", k, b"(1", b"(1"], [b"ZUNIONSTORE", k, 1, b"nokey"], [b"ZRANGESTORE", k, b"nokey", 0, -1],
+        ])
+
     FAMILIES: dict[str, str] = {}
 
     def family(self, name: str) -> Callable[[], None]:
@@ -969,7 +1069,7 @@ class Gen:
 
 
 FAMILY_NAMES = ["strings", "lists", "hashes", "sets", "zsets", "bitmaps", "generic", "streams", "sort",
-                "transaction", "big", "chaos"]
+                "transaction", "big", "chaos", "watch"]
 
 
 def sequence(family: str, seed: int, length: int = 60) -> list[Cmd]:
@@ -1025,8 +1125,17 @@ def _short(x, limit: int = 400) -> str:
     return s if len(s) <= limit else s[:limit // 2] + " ... " + s[-limit // 2:]
 
 
-def run_pair(a_call: Callable[..., bytes], b_call: Callable[..., bytes], cmds: list[Cmd]) -> str | None:
-    """Run ``cmds`` on both (a = reference); the first difference as text, or None."""
+def run_pair(a_call: Callable[..., bytes], b_call: Callable[..., bytes], cmds: list[Cmd],
+             a_call2: Callable[..., bytes] | None = None, b_call2: Callable[..., bytes] | None = None) -> str | None:
+    """Run ``cmds`` on both (a = reference); the first difference as text, or None.
+
+    Commands with ``client == 1`` go to the second connection of each server
+    (``a_call2``/``b_call2``); MULTI state is tracked for the first one only.
+    """
+    for cl in (a_call, b_call, a_call2, b_call2):
+        if cl is not None:
+            cl(b"UNWATCH")
+            cl(b"SELECT", b"9")
     for cl in (a_call, b_call):
         cl(b"SELECT", b"10")
         cl(b"FLUSHDB")
@@ -1035,8 +1144,16 @@ def run_pair(a_call: Callable[..., bytes], b_call: Callable[..., bytes], cmds: l
     queued: list[Cmd] | None = None
     fold = False
     for i, cmd in enumerate(cmds):
-        ra, rb = a_call(*cmd), b_call(*cmd)
         name = cmd[0].upper()
+        if cmd.client == 1:
+            assert a_call2 is not None and b_call2 is not None
+            ra, rb = a_call2(*cmd), b_call2(*cmd)
+            if ra != rb and not same(normalise(cmd.mode, parse(ra)[0], cmd, fold, b"?"),
+                                     normalise(cmd.mode, parse(rb)[0], cmd, fold, b"?")):
+                return f"command #{i} {_short(cmd)}:\n  redis     {_short(ra)}\n  fastredis {_short(rb)}"
+            fold = fold or name == b"INCRBYFLOAT"
+            continue
+        ra, rb = a_call(*cmd), b_call(*cmd)
         fold = fold or name == b"INCRBYFLOAT"
         if queued is not None and ra == b"+QUEUED\r\n":
             queued.append(cmd)

@@ -34,18 +34,19 @@ FAMILIES = randcmds.FAMILY_NAMES + ["mixed"]
 def pair(request, real_redis: ServerProcess, server: ServerProcess) -> Iterator[tuple]:
     """Raw clients on redis-server (reference) and fastredis, same protocol."""
     a, b = RawClient(real_redis.port, request.param), RawClient(server.port, request.param)
-    yield a, b, request.param
-    a.close()
-    b.close()
+    a2, b2 = RawClient(real_redis.port, request.param), RawClient(server.port, request.param)
+    yield a, b, request.param, a2, b2
+    for cl in (a, b, a2, b2):
+        cl.close()
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_random_sequences(pair, family: str) -> None:
-    a, b, resp = pair
+    a, b, resp, a2, b2 = pair
     base = 0 if resp == 2 else 10_000  # different sequences per protocol
     failures = []
     for seed in range(base, base + SEEDS):
-        err = randcmds.run_pair(a.call, b.call, randcmds.sequence(family, seed, LENGTH))
+        err = randcmds.run_pair(a.call, b.call, randcmds.sequence(family, seed, LENGTH), a2.call, b2.call)
         if err:
             failures.append(f"randcmds.sequence({family!r}, {seed}) resp{resp}: {err}")
     assert not failures, "\n".join(failures[:5])
@@ -128,6 +129,14 @@ REGRESSIONS = {
         _c("ZRANGESTORE", "dst", "k", "[b", "[d", "BYLEX", "LIMIT", "1", "3"),
         _c("ZRANGEBYLEX", "k", "-", "+", "LIMIT", "6", "10"), _c("ZRANGEBYLEX", "k", "-", "+", "LIMIT", "-1", "10"),
     ],
+    # SWAPDB breaks a WATCH only on keys that exist in one of the two databases
+    "swapdb-watch": [
+        _c("WATCH", "k1", "k2"), Cmd([b"SWAPDB", b"9", b"10"], client=1), _c("MULTI"), _c("INCR", "k1"), _c("EXEC"),
+        _c("SELECT", "10"), _c("SET", "k1", "v"), _c("SELECT", "9"), _c("WATCH", "k1"),
+        Cmd([b"SWAPDB", b"9", b"10"], client=1), _c("MULTI"), _c("GET", "k1"), _c("EXEC"),
+        _c("WATCH", "k1"), Cmd([b"SWAPDB", b"10", b"9"], client=1), _c("MULTI"), _c("GET", "k1"), _c("EXEC"),
+        _c("WATCH", "nosuch"), _c("SWAPDB", "9", "10"), _c("MULTI"), _c("PING"), _c("EXEC"),
+    ],
     # error texts quote arguments as raw C strings: bytes kept, cut at a NUL (and %.128s)
     "binary-in-error-text": [
         _c("SET", "k", "v"), _c("OBJECT", b"\x00\xff", "k"), _c("OBJECT", b"ab\xffcd", "k"),
@@ -140,6 +149,6 @@ REGRESSIONS = {
 
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
 def test_regression(pair, name: str) -> None:
-    a, b, _resp = pair
-    err = randcmds.run_pair(a.call, b.call, REGRESSIONS[name])
+    a, b, _resp, a2, b2 = pair
+    err = randcmds.run_pair(a.call, b.call, REGRESSIONS[name], a2.call, b2.call)
     assert err is None, err

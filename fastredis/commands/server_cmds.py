@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .. import info as info_mod
 from .._resp import OK, ReplyError, Verbatim
 from ..blocking import BLOCKED
+from ..db import mstime
 from .table import DB_INDEX_OUT_OF_RANGE, SYNTAX_ERROR, command, parse_int
 
 if TYPE_CHECKING:
@@ -53,6 +54,34 @@ def dbsize(c: Client, argv: list[bytes]) -> Any:
     return len(c.db.data)
 
 
+def _touch_watched_swapped(emptied: Any, replaced_with: Any) -> None:
+    """touchAllWatchedKeysInDb(emptied, replaced_with): SWAPDB breaks a WATCH only on a key that
+    exists on either side; a key already expired when watched that stays gone or expired is no change."""
+    now = mstime()
+    for key, clients in list(emptied.watched.items()):
+        in_emptied = key in emptied.data
+        in_replaced = key in replaced_with.data
+        if not (in_emptied or in_replaced):
+            continue
+        when = replaced_with.expires.get(key)
+        replaced_expired = in_replaced and when is not None and when <= now
+        tag = (emptied.id, key)
+        for cl in list(clients):
+            expired = getattr(cl, "watch_expired", None)
+            if expired is not None and tag in expired:
+                if not in_replaced:
+                    expired.discard(tag)
+                    continue
+                if replaced_expired:
+                    continue
+            elif not in_emptied and replaced_expired:
+                if expired is None:
+                    cl.watch_expired = expired = set()
+                expired.add(tag)
+                continue
+            cl.dirty_cas = True
+
+
 @command("swapdb", 3, "write fast", group="server", since="4.0.0", summary="Swaps two Redis databases.")
 def swapdb(c: Client, argv: list[bytes]) -> Any:
     try:
@@ -68,16 +97,13 @@ def swapdb(c: Client, argv: list[bytes]) -> Any:
         raise DB_INDEX_OUT_OF_RANGE
     if a != b:
         da, db_ = dbs[a], dbs[b]
-        for d in (da, db_):
-            for key in list(d.watched):
-                d.signal_modified(key)
+        _touch_watched_swapped(da, db_)
+        _touch_watched_swapped(db_, da)
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da._expire_scan, db_._expire_scan = [], []
         da.avg_ttl, db_.avg_ttl = db_.avg_ttl, da.avg_ttl
         for d in (da, db_):
-            for key in list(d.watched):
-                d.signal_modified(key)
             for key in list(d.data):
                 if (d.id, key) in c.server.blocking.waiters:
                     d.signal_ready(key)
