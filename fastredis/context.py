@@ -82,8 +82,12 @@ class ServerContext:
         self.propagate_hook: Callable[[int, list[bytes]], None] | None = None
         self.notify_hook: Callable[[bytes, bytes, bytes, int], None] | None = None
         self.log: Callable[[str, str], None] = lambda level, msg: None
-        # checks run before every write command (MISCONF, NOREPLICAS): an error refuses it
+        # checks run before every write command (MISCONF, NOREPLICAS): an error refuses it.
+        # Only gates that can refuse right now are in the list, so the usual cost is nil.
         self.write_gates: list[Callable[[Any], Any]] = []
+        self._gates: dict[str, Callable[[Any], Any]] = {}
+        # where writes go (AOF, replication backlog); only the active ones are called
+        self._propagators: list[tuple[Callable[[], bool], Callable[[int, list[bytes]], None]]] = []
         self.extras: dict[str, Any] = {}
         self.pubsub = PubSub()
         attach_notifications(self)
@@ -97,6 +101,33 @@ class ServerContext:
         """Keyspace notification; a no-op until notify-keyspace-events enables it."""
         if self.notify_hook is not None:
             self.notify_hook(klass, event, key, dbid)
+
+    def set_write_gate(self, name: str, gate: Callable[[Any], Any] | None) -> None:
+        """Install (or with None remove) a named check that may refuse write commands."""
+        if gate is None:
+            self._gates.pop(name, None)
+        else:
+            self._gates[name] = gate
+        self.write_gates = list(self._gates.values())
+
+    def add_propagator(self, active: Callable[[], bool], fn: Callable[[int, list[bytes]], None]) -> None:
+        """Register a destination for propagated writes, used while ``active()`` is true."""
+        self._propagators.append((active, fn))
+        self.refresh_propagation()
+
+    def refresh_propagation(self) -> None:
+        """Recompute ``propagate_hook`` after a destination turned on or off."""
+        live = [fn for active, fn in self._propagators if active()]
+        if not live:
+            self.propagate_hook = None
+        elif len(live) == 1:
+            self.propagate_hook = live[0]
+        else:
+            def fan_out(dbid: int, argv: list[bytes]) -> None:
+                for fn in live:
+                    fn(dbid, argv)
+
+            self.propagate_hook = fan_out
 
     def propagate(self, dbid: int, argv: list[bytes]) -> None:
         """Send a write to the AOF and replicas (once those are attached)."""

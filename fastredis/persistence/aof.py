@@ -101,7 +101,7 @@ class AppendOnlyFile:
         self.ctx: ServerContext = server.ctx
         self.fd = -1
         self.seldb = -1
-        self.enabled = False
+        self._enabled = False
         self.manifest = Manifest()
         self.child_pid = 0
         self.child_started = 0.0
@@ -111,13 +111,42 @@ class AppendOnlyFile:
         self.last_fsync = time.time()
         self.last_rewrite_time = -1
         self.last_bgrewrite_ok = True
-        self.last_write_ok = True
+        self._last_write_ok = True
         self.rewrites = 0
         self.rewrites_failures = 0
         self.base_size = 0
         self.current_size = 0
         self.pending_fsync = False
         self.last_write_error = ""
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled = value
+        self.ctx.refresh_propagation()
+        self._update_gate()
+
+    @property
+    def last_write_ok(self) -> bool:
+        return self._last_write_ok
+
+    @last_write_ok.setter
+    def last_write_ok(self, value: bool) -> None:
+        if value != self._last_write_ok:
+            self._last_write_ok = value
+            self._update_gate()
+
+    def _update_gate(self) -> None:
+        """MISCONF while the AOF is on and its last write failed."""
+        self.ctx.set_write_gate("aof", None if (self._last_write_ok or not self._enabled) else self._gate)
+
+    def _gate(self, c: Any) -> Any:
+        from .._resp import ReplyError
+
+        return ReplyError("MISCONF Errors writing to the AOF file: " + self.last_write_error)
 
     # -- paths ------------------------------------------------------------------
 
@@ -571,16 +600,7 @@ def attach(server: Server) -> AppendOnlyFile:
     aof = AppendOnlyFile(server)
     ctx = server.ctx
     ctx.extras["aof"] = aof
-    prev = ctx.propagate_hook
-
-    if prev is None:
-        ctx.propagate_hook = aof.feed
-    else:
-        def propagate(dbid: int, argv: list[bytes]) -> None:
-            aof.feed(dbid, argv)  # a replica logs what its master sends too
-            prev(dbid, argv)
-
-        ctx.propagate_hook = propagate
+    ctx.add_propagator(lambda: aof.enabled, aof.feed)
     server.cron_hooks.append(aof.cron)
 
     def on_boot() -> None:
@@ -609,15 +629,6 @@ def attach(server: Server) -> AppendOnlyFile:
         return True
 
     server.shutdown_hooks.append(on_shutdown)
-
-    def aof_gate(c: Any) -> Any:
-        if aof.enabled and not aof.last_write_ok:
-            from .._resp import ReplyError
-
-            return ReplyError("MISCONF Errors writing to the AOF file: " + aof.last_write_error)
-        return None
-
-    ctx.write_gates.append(aof_gate)
 
     def on_appendonly(value: bool) -> None:
         if value:

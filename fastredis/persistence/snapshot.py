@@ -59,7 +59,7 @@ class Snapshotter:
         self.child_started = 0.0
         self.dirty_before_bgsave = 0
         self.bgsave_scheduled = False
-        self.last_bgsave_ok = True
+        self._last_bgsave_ok = True
         self.last_bgsave_time_sec = -1
         self.last_bgsave_try = 0
         self.saves = 0
@@ -272,6 +272,16 @@ class Snapshotter:
             self.save()
             self.ctx.dirty += 1
 
+    @property
+    def last_bgsave_ok(self) -> bool:
+        return self._last_bgsave_ok
+
+    @last_bgsave_ok.setter
+    def last_bgsave_ok(self, value: bool) -> None:
+        # the MISCONF check is installed only while the last background save failed
+        self._last_bgsave_ok = value
+        self.ctx.set_write_gate("rdb", None if value else self.write_gate)
+
     def write_gate(self, c: Any) -> ReplyError | None:
         """MISCONF: refuse writes while the last background save failed (stop-writes-on-bgsave-error)."""
         if self.last_bgsave_ok or not self.config["stop-writes-on-bgsave-error"] or not self.config["save"]:
@@ -441,5 +451,4 @@ def attach(server: Server) -> Snapshotter:
     server.cron_hooks.append(snap.cron)
     server.shutdown_hooks.insert(0, snap.on_shutdown)
     server.startup_hooks.append(snap.load_at_startup)
-    ctx.write_gates.append(snap.write_gate)
     return snap

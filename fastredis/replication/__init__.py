@@ -33,16 +33,7 @@ class Replication:
             return c
 
         self.replica = ReplicaRole(ctx, self.master, make_client)
-        prev = ctx.propagate_hook
-        master_propagate = self.master.propagate
-        if prev is None:
-            ctx.propagate_hook = master_propagate
-        else:
-            def propagate(dbid: int, argv: list[bytes]) -> None:
-                prev(dbid, argv)  # the AOF
-                master_propagate(dbid, argv)
-
-            ctx.propagate_hook = propagate
+        ctx.add_propagator(lambda: self.master.backlog is not None, self.master.propagate)
         ctx.extras["replication"] = self
         ctx.extras["min_replicas_ok"] = True
         prev_gone = ctx.extras.get("client_gone")
@@ -64,7 +55,11 @@ class Replication:
                     return ReplyError("NOREPLICAS Not enough good replicas to write.")
             return None
 
-        ctx.write_gates.append(min_replicas_gate)
+        def min_replicas_changed(value: int) -> None:
+            ctx.set_write_gate("min-replicas", min_replicas_gate if value else None)
+
+        min_replicas_changed(ctx.config["min-replicas-to-write"])
+        ctx.config.on_change("min-replicas-to-write", min_replicas_changed)
         server.cron_hooks.append(self.cron)
         server.startup_hooks.append(self.startup)
         ctx.config.on_change("repl-backlog-size", self._resize)

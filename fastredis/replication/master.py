@@ -48,7 +48,7 @@ class MasterRole:
         self.replid2 = "0" * 40
         self.second_offset = -1
         self.master_repl_offset = 0
-        self.backlog: Backlog | None = None
+        self._backlog: Backlog | None = None
         self.replicas: list[ReplicaInfo] = []
         self.seldb = -1
         self.applying_master_stream = False
@@ -58,6 +58,16 @@ class MasterRole:
         self.pending_caps: dict[int, dict[str, Any]] = {}  # client id -> REPLCONF info before PSYNC
 
     # -- the stream ---------------------------------------------------------------
+
+    @property
+    def backlog(self) -> Backlog | None:
+        return self._backlog
+
+    @backlog.setter
+    def backlog(self, value: Backlog | None) -> None:
+        # writes are propagated only while a backlog exists (feedReplicationBuffer)
+        self._backlog = value
+        self.ctx.refresh_propagation()
 
     def create_backlog(self) -> None:
         if self.backlog is None:
