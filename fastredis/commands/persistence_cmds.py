@@ -126,6 +126,8 @@ def restore(c: Client, argv: list[bytes]) -> Any:
     now = mstime()
     if ttl and not absttl:
         ttl += now
+        if ttl >= 2**63:  # C's long long wraps: a TTL that overflows counts as already expired
+            ttl -= 2**64
     if ttl and ttl <= now and not server.loading and not server.is_replica_of_master:
         # already expired: the key is (at most) deleted, never created
         if deleted:
