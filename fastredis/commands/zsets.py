@@ -863,6 +863,9 @@ _LONG_MAX = 2**63 - 1
 def zrandmember(c: Client, argv: list[bytes]) -> Any:
     if len(argv) >= 3:
         n = parse_int(argv[2])
+        if n < -_LONG_MAX:  # getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): LLONG_MIN is refused
+            raise ReplyError("ERR value is out of range, value must between -9223372036854775807 and "
+                             "9223372036854775807")
         withscores = False
         if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() != b"withscores"):
             raise SYNTAX_ERROR
