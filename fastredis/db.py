@@ -68,6 +68,10 @@ class Database:
         if when is None or when > mstime():
             return False
         server = self.server
+        if server.loading:
+            # like Redis' keyIsExpired: nothing expires while loading (a RENAME replayed from
+            # the AOF must find a key whose PXAT has passed since); active expiry catches up
+            return False
         if server.is_replica_of_master:
             # commands from our master see the key as stored (its DEL must remove it)
             repl = server.extras.get("replication")

@@ -147,7 +147,7 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
                 return reject(c, cmd, err)
     if server.is_replica_of_master and "write" in flags and not c.is_master and server.config["replica-read-only"]:
         return reject(c, cmd, READONLY)
-    if server.loading and "loading" not in flags:
+    if server.loading and "loading" not in flags and not c.is_master:  # the AOF loader's client runs
         return reject(c, cmd, ReplyError("LOADING Redis is loading the dataset in memory"))
     if queue:
         # queued only after the checks above, as processCommand does: a refused command

@@ -607,6 +607,9 @@ def attach(server: Server) -> AppendOnlyFile:
         if ctx.config["appendonly"]:
             try:
                 ctx.extras["aof_loading"] = True
+                # replayed commands see server.loading like in Redis: nothing expires, past
+                # PXAT/EXPIREAT/RESTORE TTLs are kept (the executor lets this client through)
+                ctx.loading = True
                 aof.start_on_boot()
             except AofError as e:
                 ctx.log("warning", str(e))
@@ -616,6 +619,7 @@ def attach(server: Server) -> AppendOnlyFile:
                 os._exit(1)
             finally:
                 ctx.extras["aof_loading"] = False
+                ctx.loading = False
 
     server.startup_hooks.insert(0, on_boot)
 
