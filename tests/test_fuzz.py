@@ -203,7 +203,10 @@ class Conn:
 
     def call(self, argv: list[bytes]) -> Any:
         self.send(argv)
-        return self.read()
+        try:
+            return self.read()
+        except TimeoutError:
+            raise AssertionError(f"no reply to {argv!r}") from None
 
     def call_raw(self, argv: list[bytes]) -> bytes:
         self.send(argv)
@@ -677,3 +680,115 @@ def test_geo_infinite_radius_like_redis(fuzz_server: ServerProcess, real_redis: 
         finally:
             c.close()
     assert out[0] == out[1], argv
+
+
+# -- propagation: AOF and replicas replay exactly what the master did ------------------------
+
+
+def _dataset(port: int) -> dict[tuple[int, bytes], Any]:
+    """Every key (db, name) -> (type, logical content, has-TTL) for keys without a short TTL."""
+    import redis
+
+    out: dict[tuple[int, bytes], Any] = {}
+    first = redis.Redis(host="127.0.0.1", port=port, protocol=2, socket_timeout=10)
+    dbs = [int(name[2:]) for name in first.info("keyspace")]
+    first.close()
+    for db in dbs:
+        r = redis.Redis(host="127.0.0.1", port=port, protocol=2, db=db, socket_timeout=10)
+        for k in r.scan_iter(count=1000):
+            ttl = r.pttl(k)
+            if 0 <= ttl < 60_000:
+                continue  # may expire while the copies are compared
+            t = r.type(k)
+            if t == b"string":
+                v: Any = r.get(k)
+            elif t == b"list":
+                v = r.lrange(k, 0, -1)
+            elif t == b"hash":
+                v = sorted(r.hgetall(k).items())
+            elif t == b"set":
+                v = sorted(r.smembers(k))
+            elif t == b"zset":
+                v = r.zrange(k, 0, -1, withscores=True)
+            elif t == b"stream":
+                groups = r.xinfo_groups(k)
+                pel = [[(p["message_id"], p["consumer"], p["times_delivered"])
+                        for p in r.xpending_range(k, g["name"], "-", "+", 100_000)] for g in groups]
+                info = r.xinfo_stream(k)
+                v = (r.xrange(k), [(g["name"], g["last-delivered-id"], g["entries-read"], g["pending"])
+                                   for g in groups], pel,
+                     [info[f] for f in ("length", "last-generated-id", "max-deleted-entry-id", "entries-added")])
+            else:
+                v = None
+            out[(db, k)] = (t, v, ttl > 0)
+        r.close()
+    return out
+
+
+def _wait_equal(get_a: Any, get_b: Any, timeout: float = 20.0) -> tuple[Any, Any]:
+    deadline = time.time() + timeout
+    while True:
+        a, b = get_a(), get_b()
+        if a == b or time.time() > deadline:
+            return a, b
+        time.sleep(0.2)
+
+
+def test_propagation_replays_identically(grammar_docs: dict[str, Any],
+                                         our_commands: list[tuple[str, int]]) -> None:
+    """Random writes on a master with AOF and a replica: the replica and a server loading the AOF
+    end with the same dataset, and neither met an error while replaying the propagated stream."""
+    import shutil
+
+    import redis
+
+    master = ServerProcess(args=["--appendonly", "yes", "--appendfsync", "no"])
+    replica = ServerProcess(args=["--replicaof", "127.0.0.1", str(master.port)])
+    loaded: ServerProcess | None = None
+    try:
+        rm = redis.Redis(host="127.0.0.1", port=master.port, protocol=2, socket_timeout=10)
+        rr = redis.Redis(host="127.0.0.1", port=replica.port, protocol=2, socket_timeout=10)
+        deadline = time.time() + 20
+        while rr.info("replication").get("master_link_status") != "up" and time.time() < deadline:
+            time.sleep(0.05)
+        excluded = EXCLUDED | {"flushdb", "flushall"}  # they would leave nothing to compare
+        names = sorted({n for n, _ in our_commands if n not in excluded and n.split("|")[0] not in excluded
+                        and n.split("|")[0] in grammar_docs
+                        and ("|" not in n or n in (grammar_docs[n.split("|")[0]].get("subcommands") or {}))})
+        rnd = random.Random(int(os.environ.get("FASTREDIS_FUZZ_SEED", "7")))
+        c = Conn(master.port)
+        try:
+            g = Grammar(rnd, grammar_docs, _populate(c))
+            for i in range(1500 * max(1, SCALE // 60)):
+                if i % 500 == 499:
+                    db = b"%d" % rnd.randrange(3)
+                    assert c.call([b"SELECT", db]) == b"OK"
+                name = rnd.choice(names)
+                argv = _tame(name, g.command(name))
+                assert_no_internal_error(c.call(argv), argv)
+        finally:
+            c.close()
+        want, got = _wait_equal(lambda: _dataset(master.port), lambda: _dataset(replica.port))
+        assert len(want) > 5
+        assert got == want, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)}
+        assert rr.info("errorstats") == {}, "the replica refused part of the replication stream"
+        # a fresh server loading a copy of the AOF
+        loaded_dir = os.path.join(os.path.dirname(master.dir), os.path.basename(master.dir) + "-copy")
+        rm.execute_command("CONFIG", "SET", "appendfsync", "always")
+        rm.set("__aof_barrier__", "1")
+        shutil.copytree(master.dir, loaded_dir)
+        loaded = ServerProcess(args=["--appendonly", "yes"], cwd=loaded_dir)
+        rl = redis.Redis(host="127.0.0.1", port=loaded.port, protocol=2, socket_timeout=10)
+        assert rl.get("__aof_barrier__") == b"1"
+        assert rl.info("errorstats") == {}, "the AOF holds commands that fail when replayed"
+        rm.delete("__aof_barrier__")
+        rl.delete("__aof_barrier__")
+        want, got = _wait_equal(lambda: _dataset(master.port), lambda: _dataset(loaded.port))
+        assert got == want, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)}
+        for s in (master, replica, loaded):
+            log = s.log_text()
+            assert "Traceback" not in log and "Internal error" not in log, log[-3000:]
+    finally:
+        for s in (loaded, replica, master):
+            if s is not None:
+                s.stop()
