@@ -792,3 +792,61 @@ def test_propagation_replays_identically(grammar_docs: dict[str, Any],
         for s in (loaded, replica, master):
             if s is not None:
                 s.stop()
+
+
+@pytest.mark.parametrize("script", [
+    # RESTORE with a relative TTL that overflows long long: already expired, nothing stored
+    [[b"RPUSH", b"src", b"a"], [b"__DUMP__", b"src"], [b"RESTORE", b"r1", b"9223372036854775807", b"__PAYLOAD__"],
+     [b"EXISTS", b"r1"], [b"SET", b"r2", b"x"],
+     [b"RESTORE", b"r2", b"9223372036854000000", b"__PAYLOAD__", b"REPLACE"], [b"EXISTS", b"r2"],
+     [b"RESTORE", b"r3", b"9223370000000000000", b"__PAYLOAD__"], [b"EXISTS", b"r3"]],
+    # ZRANDMEMBER LLONG_MIN is refused before the key is looked at (it used to hang building the reply)
+    [[b"ZADD", b"z", b"1", b"a"], [b"ZRANDMEMBER", b"z", b"-9223372036854775808"],
+     [b"ZRANDMEMBER", b"nokey", b"-9223372036854775808"],
+     [b"ZRANDMEMBER", b"z", b"-9223372036854775808", b"WITHSCORES"],
+     [b"ZRANDMEMBER", b"z", b"-4611686018427387904", b"WITHSCORES"], [b"ZRANDMEMBER", b"z", b"-2"]],
+], ids=["restore-ttl-overflow", "zrandmember-llong-min"])
+def test_regressions_match_redis(fuzz_server: ServerProcess, real_redis: ServerProcess,
+                                 script: list[list[bytes]]) -> None:
+    out = []
+    for port in (fuzz_server.port, real_redis.port):
+        c = Conn(port)
+        replies = []
+        try:
+            c.call([b"FLUSHALL"])
+            payload = b""
+            for argv in script:
+                if argv[0] == b"__DUMP__":
+                    payload = c.call([b"DUMP", argv[1]])
+                    continue
+                replies.append(c.call_raw([payload if a == b"__PAYLOAD__" else a for a in argv]))
+        finally:
+            c.close()
+        out.append(replies)
+    assert out[0] == out[1]
+
+
+def test_aof_replay_keeps_keys_whose_expiry_passed() -> None:
+    """Keys whose PXAT passed before a restart are still there while the AOF replays (RENAME,
+    INCR... succeed as they did), then expire: no replay errors, nothing resurrected."""
+    import redis
+
+    srv = ServerProcess(args=["--appendonly", "yes", "--appendfsync", "always"])
+    try:
+        r = redis.Redis(host="127.0.0.1", port=srv.port, protocol=2, socket_timeout=10)
+        r.set("k", "1", px=300)
+        r.rename("k", "k2")
+        r.incr("k2")
+        r.pexpire("k2", 300, lt=True)
+        r.set("keep", "v")
+        r.rename("keep", "kept")
+        time.sleep(0.5)
+        srv.stop()
+        srv = ServerProcess(args=["--appendonly", "yes"], cwd=srv.dir, port=srv.port)
+        r = redis.Redis(host="127.0.0.1", port=srv.port, protocol=2, socket_timeout=10)
+        assert r.info("errorstats") == {}
+        assert r.get("k2") is None and r.get("k") is None
+        assert r.get("kept") == b"v"
+        assert "Traceback" not in srv.log_text()
+    finally:
+        srv.stop()
