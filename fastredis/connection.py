@@ -1,8 +1,8 @@
 """One asyncio Protocol per client: feed bytes, run commands, write replies.
 
-The Protocol stays thin: parsing and encoding happen in the Cython core, the
-command logic in ``executor``.  Replies of one read batch are written with a
-single ``transport.write``.
+The Protocol stays thin: the request loop (parse, dispatch, encode, write)
+is ``_dispatch.Dispatcher`` in Cython, the command logic in ``executor``.
+Replies of one read batch are written with a single ``transport.write``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._dispatch import Dispatcher
 from ._resp import Parser, ReplyError, Writer
-from .blocking import BLOCKED
-from .context import REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
-from .executor import count_error, process_command
+from .context import Client
+from .executor import count_error
 
 if TYPE_CHECKING:
     from .context import ServerContext
@@ -31,15 +31,41 @@ class Connection(asyncio.Protocol):
         self.server = server
         self.parser = Parser()
         self.writer = Writer()
-        self.transport: asyncio.Transport | None = None
+        # the request loop and the output; it also holds transport, closed and waiting
+        self.dispatcher = d = Dispatcher(self, server, self.parser, self.writer)
+        # uvloop looks data_received up once, when the transport is made: reads go straight to C
+        self.data_received = d.data_received  # type: ignore[method-assign]
         self.client: Client | None = None
-        self.pending: list[list[bytes]] = []
         self.paused_reading = False
         self.write_paused = False
-        self.closed = False
         self.on_close = on_close
-        self.waiting = False  # blocked or paused: input is buffered, not run
         self.resume_handle: asyncio.TimerHandle | None = None
+
+    # state kept in the dispatcher (C fields), shared with it
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        return self.dispatcher.transport  # type: ignore[no-any-return]
+
+    @transport.setter
+    def transport(self, t: asyncio.Transport | None) -> None:
+        self.dispatcher.transport = t
+
+    @property
+    def closed(self) -> bool:
+        return self.dispatcher.closed
+
+    @closed.setter
+    def closed(self, v: bool) -> None:
+        self.dispatcher.closed = v
+
+    @property
+    def waiting(self) -> bool:
+        """Blocked or paused: input is buffered, not run."""
+        return self.dispatcher.waiting
+
+    @waiting.setter
+    def waiting(self, v: bool) -> None:
+        self.dispatcher.waiting = v
 
     # -- asyncio callbacks ------------------------------------------------------
 
@@ -65,6 +91,7 @@ class Connection(asyncio.Protocol):
                 laddr = addr
         c = Client(server, addr, laddr, fd)
         self.client = c
+        self.dispatcher.client = c
         server.stats.total_connections_received += 1
         if len(server.clients) >= server.config["maxclients"]:
             server.stats.rejected_connections += 1
@@ -73,9 +100,10 @@ class Connection(asyncio.Protocol):
             self.closed = True
             return
         server.clients[c.id] = c
-        c.send_push = self.send_push
-        c.write_raw = self.write_raw
-        c.send_reply = self.send_reply
+        d = self.dispatcher
+        c.send_push = d.send_push
+        c.write_raw = d.write_raw
+        c.send_reply = d.send_reply
         c.close = self.close
         c.resume = self.resume
         c.query_buffer_len = lambda: self.parser.buffered
@@ -89,22 +117,7 @@ class Connection(asyncio.Protocol):
         return t.get_write_buffer_size() if t is not None else 0
 
     def data_received(self, data: bytes) -> None:
-        c = self.client
-        if c is None or self.closed:
-            return
-        c.last_interaction = time.time()
-        stats = self.server.stats
-        stats.total_net_input_bytes += len(data)
-        stats.total_reads_processed += 1
-        parser = self.parser
-        parser.feed(data)
-        if parser.buffered > parser.max_query_len:
-            # like Redis: checked on every read, before parsing it
-            self._protocol_error("query buffer limit")
-            return
-        if self.waiting:
-            return
-        self.process()
+        self.dispatcher.data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._teardown()
@@ -126,50 +139,7 @@ class Connection(asyncio.Protocol):
 
     def process(self) -> None:
         """Run every complete request buffered, then flush the replies."""
-        c = self.client
-        assert c is not None
-        parser = self.parser
-        writer = self.writer
-        writer.resp = c.resp
-        server = self.server
-        run = process_command
-        write = writer.write
-        while True:
-            cmds = self.pending or parser.parse()
-            self.pending = []
-            if not cmds:
-                break
-            for i, argv in enumerate(cmds):
-                if server.pause_until and self._paused_for(argv):
-                    self.pending = cmds[i:]
-                    break
-                reply = run(c, argv)
-                if reply is BLOCKED:
-                    self.waiting = True
-                    self.pending = cmds[i + 1:]
-                    break
-                mode = c.reply_mode
-                if mode == REPLY_ON:
-                    writer.resp = c.resp
-                    write(reply)
-                elif mode == REPLY_SKIP:
-                    c.reply_mode = REPLY_ON
-                elif mode == REPLY_SKIP_NEXT:
-                    c.reply_mode = REPLY_SKIP
-                if c.close_after_reply:
-                    break
-            # unauthenticated clients get stricter protocol limits (one command per parse)
-            parser.auth_required = not c.authenticated
-            if self.waiting or c.close_after_reply or self.pending:
-                break
-            if parser.error is not None or not parser.buffered:
-                break
-        if parser.error is not None and not self.pending and not self.waiting:
-            self._protocol_error(parser.error)
-            return
-        self.flush()
-        if c.close_after_reply:
-            self.close()
+        self.dispatcher.process()
 
     def _paused_for(self, argv: list[bytes]) -> bool:
         """CLIENT PAUSE: hold this client until the pause ends."""
@@ -232,17 +202,7 @@ class Connection(asyncio.Protocol):
     # -- output ---------------------------------------------------------------
 
     def flush(self) -> None:
-        w = self.writer
-        if len(w) and self.transport is not None and not self.closed:
-            data = w.take()
-            stats = self.server.stats
-            stats.total_net_output_bytes += len(data)
-            stats.total_writes_processed += 1
-            t = self.transport
-            t.write(data)
-            if t.get_write_buffer_size():
-                # only a client that does not keep up leaves bytes queued: check its class limits
-                self._check_output_limit()
+        self.dispatcher.flush()
 
     def _check_output_limit(self) -> None:
         c = self.client
@@ -273,38 +233,15 @@ class Connection(asyncio.Protocol):
 
     def send_reply(self, reply: Any) -> None:
         """Write a reply outside the request loop (unblocked client)."""
-        c = self.client
-        if c is None or self.closed:
-            return
-        if c.reply_mode == REPLY_ON:
-            self.writer.resp = c.resp
-            self.writer.write(reply)
-            self.flush()
-        elif c.reply_mode == REPLY_SKIP:
-            c.reply_mode = REPLY_ON
+        self.dispatcher.send_reply(reply)
 
     def write_raw(self, data: bytes) -> None:
         """Send bytes as they are, after anything already queued (replication stream)."""
-        if self.closed or self.transport is None:
-            return
-        self.flush()
-        self.server.stats.total_net_output_bytes += len(data)
-        self.transport.write(data)
+        self.dispatcher.write_raw(data)
 
     def send_push(self, msg: Any) -> None:
         """Deliver an out-of-band message (pub/sub, MONITOR, invalidation)."""
-        c = self.client
-        if c is None or self.closed or c.reply_mode == REPLY_OFF:
-            return
-        w = self.writer
-        if len(w):
-            # a reply is being built for this client right now: keep order
-            w.resp = c.resp
-            w.write(msg)
-            return
-        w.resp = c.resp
-        w.write(msg)
-        self.flush()
+        self.dispatcher.send_push(msg)
 
     def close(self) -> None:
         if self.transport is not None and not self.closed:
@@ -340,6 +277,7 @@ class Connection(asyncio.Protocol):
         if self.on_close is not None:
             self.on_close(self)
         self.client = None
+        self.dispatcher.client = None
 
 
 def _fmt_addr(a: Any) -> str:

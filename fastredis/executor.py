@@ -1,8 +1,10 @@
 """Run one command for one client: lookup, checks, MULTI queueing, call, stats.
 
-The connection layer, EXEC and the replication link all go through
-``process_command``, so every path sees the same checks, statistics,
-MONITOR feed and propagation.
+The replication link, EXEC and the AOF loader go through ``process_command``,
+so every path sees the same checks, statistics, MONITOR feed and propagation.
+Client connections run their requests in ``_dispatch.Dispatcher`` (Cython),
+which takes a shortcut for plain commands in the common client state and
+sends everything else here: see "The fast path" below before changing a check.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._resp import QUEUED, ReplyError
 from .blocking import BLOCKED
 from .commands.table import COMMANDS, Command, lookup, unknown_subcommand, wrong_arity
+from .context import REPLY_ON
 
 if TYPE_CHECKING:
     from .context import Client
@@ -70,7 +73,8 @@ def reject(c: Client, cmd: Command | None, err: ReplyError) -> ReplyError:
 _by_name: dict[bytes, Command] = {}
 
 
-def _command_named(name: bytes) -> Command | None:
+def command_named(name: bytes) -> Command | None:
+    """The top-level command for argv[0] as sent (any case); None when unknown."""
     cmd = _by_name.get(name)
     if cmd is None:
         cmd = COMMANDS.get(name)
@@ -87,7 +91,7 @@ def _command_named(name: bytes) -> Command | None:
 def resolve(argv: list[bytes]) -> Command | ReplyError:
     """Find the command for argv and check its arity; an error reply when it can't run."""
     name = argv[0]
-    cmd = _command_named(name)
+    cmd = command_named(name)
     if cmd is None:
         return ReplyError(
             b"ERR unknown command '%s', with args beginning with: %s"
@@ -175,9 +179,8 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
         # each raise would extend the traceback kept on the instance (frames, argv and all)
         e.__traceback__ = None
         reply = e
-    except Exception:  # a bug must never kill the server or reach the client as a traceback
-        server.log("warning", "Internal error running '%s': %s" % (cmd.fullname, traceback.format_exc()))
-        reply = ReplyError("ERR internal error while running '%s'" % cmd.fullname)
+    except Exception as e:  # a bug must never kill the server or reach the client as a traceback
+        reply = internal_error(c, cmd, e)
     cmd.usec += (_perf() - t0) // 1000
     cmd.calls += 1
     server.stats.total_commands_processed += 1
@@ -199,6 +202,62 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
         # inside EXEC, keys made ready are served once the whole transaction ran
         server.blocking.handle_ready()
     return reply
+
+
+def internal_error(c: Client, cmd: Command, exc: BaseException) -> ReplyError:
+    """Log a handler's unexpected exception; the generic error the client gets instead."""
+    c.server.log("warning", "Internal error running '%s': %s"
+                 % (cmd.fullname, "".join(traceback.format_exception(exc))))
+    return ReplyError("ERR internal error while running '%s'" % cmd.fullname)
+
+
+# -- The fast path -------------------------------------------------------------
+#
+# _dispatch.Dispatcher (the client connection loop, in Cython) runs a command
+# without process_command() and call() when BOTH hold:
+#
+# * fast_path_client(c), re-read at the start of every batch and after every
+#   command that did not take the fast path.  While it holds, every check in
+#   process_command passes for a known command with a valid arity (NOAUTH, MULTI
+#   queueing, RESP2 subscribed mode, MASTERDOWN, write gates, READONLY, LOADING)
+#   and call() has no MONITOR feed and no EXEC; the connection loop has no pause
+#   and the reply mode is ON.
+# * fast_path_command(cmd): a plain data command (no subcommands).  It cannot
+#   change anything fast_path_client reads (those are AUTH, HELLO, MULTI, EXEC,
+#   SUBSCRIBE, MONITOR, CLIENT, CONFIG, REPLICAOF, ...: all refused below), and
+#   it does not read the statistics the dispatcher adds at the end of the batch
+#   (calls/usec/failed_calls, total_commands_processed, CLIENT LIST cmd=) or
+#   before the next slow-path command.
+#
+# The dispatcher then does what call() does: handler, ReplyError/internal error,
+# calls/usec/failed_calls and errorstats, propagation when dirty changed and a
+# propagation hook is set, and serving keys made ready for blocked clients.
+# A new check in process_command/call() must either be covered by one of these
+# two functions or be mirrored in Dispatcher._call.
+
+FAST_PATH_GROUPS = frozenset(("string", "list", "hash", "set", "sorted-set", "hyperloglog", "geo", "bitmap",
+                              "stream", "generic"))
+FAST_PATH_NAMES = frozenset(("ping", "echo"))
+_SLOW_FLAGS = frozenset(("admin", "noscript", "pubsub", "no-multi"))
+
+
+def fast_path_command(cmd: Command) -> bool:
+    """True when the dispatcher may run ``cmd`` without process_command (see above)."""
+    return (cmd.handler is not None and not cmd.subcommands and cmd.parent is None
+            and (cmd.group in FAST_PATH_GROUPS or cmd.name in FAST_PATH_NAMES)
+            and not (cmd.flags & _SLOW_FLAGS))
+
+
+def fast_path_client(c: Client) -> bool:
+    """True when process_command would let any valid fast-path command straight through to call()."""
+    server = c.server
+    return bool(
+        c.authenticated and not c.in_multi and not c.in_exec and not c.is_master and not c.is_replica
+        and c.reply_mode == REPLY_ON and not c.close_after_reply and c.blocked is None
+        and not (c.resp == 2 and (c.channels or c.patterns or c.shard_channels))
+        and not server.monitors and not server.pause_until and not server.loading
+        and not server.write_gates and not server.is_replica_of_master
+    )
 
 
 def _repr_arg(a: bytes) -> str:

@@ -1,0 +1,40 @@
+from ._resp cimport Parser, Writer
+
+
+cdef class Entry:
+    cdef readonly object cmd
+    cdef object handler
+    cdef bytes fullname
+    cdef Py_ssize_t arity
+    cdef bint fast
+    cdef bint write
+    # statistics not yet added to the Command (see Dispatcher.flush_stats)
+    cdef long long calls
+    cdef long long nsec
+    cdef long long failed
+    cdef bint listed
+
+
+cdef class Dispatcher:
+    cdef readonly Parser parser
+    cdef readonly Writer writer
+    cdef object conn
+    cdef object server
+    cdef object stats
+    cdef object blocking
+    cdef public object client
+    cdef public object transport
+    cdef public bint closed
+    cdef public bint waiting
+    cdef list pending
+    cdef bint fast
+    cdef bint prop
+    cdef bint waiters
+    cdef Entry last
+    cdef long long t_prev
+
+    cdef int _refresh(self, object c) except -1
+    cdef object _call(self, Entry e, list argv)
+    cpdef flush_stats(self)
+    cpdef process(self)
+    cpdef flush(self)

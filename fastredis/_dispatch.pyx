@@ -1,0 +1,353 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The per-connection request loop in C: parse, dispatch, call the handler, encode the reply.
+
+``Dispatcher.process`` replaces the Python loop that sent every request through
+``executor.process_command`` and ``executor.call``.  While the client is in the
+common state (``executor.fast_path_client``: authenticated, no MULTI, no RESP2
+subscriptions, no MONITOR, no pause, not loading, no write gates, not a
+replica...) a command accepted by ``executor.fast_path_command`` with a valid
+arity goes straight to its handler: every check of ``process_command`` would
+pass, so only what ``call`` does is left, and it is done here with C fields
+(statistics are counted in the command's ``Entry`` and added to the ``Command``
+at the end of the batch, before any other command, so nobody can see them
+late).  Everything else (unknown names, arity errors, subcommands, MULTI, AUTH,
+pause, ...) runs through ``executor.process_command`` exactly as before, and
+the state is re-read after it.  executor.py stays the single source of truth:
+change a check there and update ``fast_path_client`` / ``fast_path_command``.
+"""
+
+from cpython.dict cimport PyDict_GetItem
+from cpython.ref cimport PyObject
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC, CLOCK_REALTIME
+
+from ._resp cimport Parser, Writer
+
+from ._resp import ReplyError
+from .blocking import BLOCKED
+from .context import REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT
+from .executor import (
+    command_named,
+    count_error,
+    fast_path_client,
+    fast_path_command,
+    internal_error,
+    process_command,
+)
+
+cdef object _ReplyError = ReplyError
+cdef object _BLOCKED = BLOCKED
+cdef object _command_named = command_named
+cdef object _count_error = count_error
+cdef object _fast_path_client = fast_path_client
+cdef object _fast_path_command = fast_path_command
+cdef object _internal_error = internal_error
+cdef object _process_command = process_command
+cdef int _REPLY_ON = REPLY_ON
+cdef int _REPLY_OFF = REPLY_OFF
+cdef int _REPLY_SKIP = REPLY_SKIP
+cdef int _REPLY_SKIP_NEXT = REPLY_SKIP_NEXT
+
+
+cdef inline long long _mono_ns() noexcept:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <long long>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef inline double _wall() noexcept:
+    cdef timespec ts
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
+
+
+cdef class Entry:
+    """A command as the fast path needs it: typed fields and pending statistics."""
+
+    def __init__(self, cmd):
+        self.cmd = cmd
+        self.handler = cmd.handler
+        self.fullname = cmd.fullname.encode()
+        self.arity = cmd.arity
+        self.fast = bool(_fast_path_command(cmd))
+        self.write = "write" in cmd.flags
+        self.calls = 0
+        self.nsec = 0
+        self.failed = 0
+        self.listed = False
+
+
+# argv[0] exactly as sent ("SET", "set", ...) -> Entry; one Entry per Command
+cdef dict _by_name = {}
+cdef dict _by_cmd = {}
+# entries with statistics not yet added to their Command, and commands counted
+cdef list _touched = []
+cdef long long _pending_total = 0
+
+
+cdef Entry _entry_for(object name):
+    cdef PyObject *p = PyDict_GetItem(_by_name, name)
+    if p != NULL:
+        return <Entry>p
+    cmd = _command_named(name)
+    if cmd is None:
+        return None  # unknown: the slow path answers the error (not cached: random names)
+    e = _by_cmd.get(cmd)
+    if e is None:
+        e = Entry(cmd)
+        _by_cmd[cmd] = e
+    if len(_by_name) >= 4096:
+        _by_name.clear()
+    _by_name[name] = e
+    return e
+
+
+cdef class Dispatcher:
+    """Runs one connection's requests; owns its parser, writer and output."""
+
+    def __init__(self, conn, server, Parser parser, Writer writer):
+        self.conn = conn
+        self.server = server
+        self.stats = server.stats
+        self.blocking = server.blocking
+        self.parser = parser
+        self.writer = writer
+        self.client = None
+        self.transport = None
+        self.closed = False
+        self.waiting = False
+        self.pending = None
+        self.fast = False
+        self.last = None
+
+    # -- input ----------------------------------------------------------------
+
+    def data_received(self, data):
+        """asyncio's data_received: buffer the bytes, run what is complete."""
+        cdef object c = self.client
+        cdef Parser parser = self.parser
+        if c is None or self.closed:
+            return
+        c.last_interaction = _wall()
+        stats = self.stats
+        stats.total_net_input_bytes += len(data)
+        stats.total_reads_processed += 1
+        parser.feed(data)
+        if parser.end - parser.start > parser.max_query_len:
+            # like Redis: checked on every read, before parsing it
+            self.conn._protocol_error("query buffer limit")
+            return
+        if self.waiting:
+            return
+        self.process()
+
+    # -- the loop ---------------------------------------------------------------
+
+    cdef int _refresh(self, object c) except -1:
+        """Re-read what decides the fast path (after a batch starts or a slow command)."""
+        self.fast = bool(_fast_path_client(c))
+        self.prop = self.server.propagate_hook is not None
+        self.waiters = bool(self.blocking.has_waiters)
+        self.writer.resp = c.resp
+        self.t_prev = _mono_ns()
+        return 0
+
+    cdef object _call(self, Entry e, list argv):
+        """executor.call() for a client in the fast-path state (no MONITOR, no EXEC)."""
+        global _pending_total
+        cdef object c = self.client
+        cdef object server = self.server
+        cdef object reply
+        cdef object dirty_before = None
+        cdef long long t
+        cdef bint propagating = self.prop and e.write
+        if propagating:
+            dirty_before = server.dirty
+            c.propagate_argv = None
+        try:
+            reply = e.handler(c, argv)
+        except _ReplyError as exc:
+            # shared error constants are raised again and again: drop the traceback (see call())
+            exc.__traceback__ = None
+            reply = exc
+        except Exception as exc:
+            reply = _internal_error(c, e.cmd, exc)
+        t = _mono_ns()
+        e.nsec += t - self.t_prev
+        self.t_prev = t
+        e.calls += 1
+        if not e.listed:
+            e.listed = True
+            _touched.append(e)
+        _pending_total += 1
+        self.last = e
+        if type(reply) is _ReplyError:
+            e.failed += 1
+            _count_error(c, reply)
+        if propagating and server.dirty != dirty_before:
+            alt = c.propagate_argv
+            dbid = c.db.id
+            if alt is None:
+                server.propagate(dbid, argv)
+            else:
+                for a in alt:
+                    server.propagate(dbid, a)
+        if self.waiters and reply is not _BLOCKED and self.blocking.ready:
+            self.blocking.handle_ready()
+        return reply
+
+    cpdef flush_stats(self):
+        """Add the statistics counted in C to the Commands, INFO and CLIENT LIST (cmd=)."""
+        global _pending_total
+        cdef Entry e
+        if _touched:
+            for e in _touched:
+                cmd = e.cmd
+                if e.calls:
+                    cmd.calls += e.calls
+                    e.calls = 0
+                if e.nsec >= 1000:
+                    cmd.usec += e.nsec // 1000
+                    e.nsec %= 1000
+                if e.failed:
+                    cmd.failed_calls += e.failed
+                    e.failed = 0
+                e.listed = False
+            del _touched[:]
+        if _pending_total:
+            self.stats.total_commands_processed += _pending_total
+            _pending_total = 0
+        if self.last is not None:
+            c = self.client
+            if c is not None:
+                c.last_cmd = self.last.fullname
+            self.last = None
+
+    cpdef process(self):
+        """Run every complete request buffered, then flush the replies."""
+        cdef object c = self.client
+        cdef Parser parser = self.parser
+        cdef Writer writer = self.writer
+        cdef object server = self.server
+        cdef object conn = self.conn
+        cdef list cmds
+        cdef list argv
+        cdef Py_ssize_t i, n, argc, arity
+        cdef Entry e
+        cdef object reply
+        cdef int mode
+        try:
+            self._refresh(c)
+            while True:
+                if self.pending:
+                    cmds = self.pending
+                else:
+                    cmds = parser.parse()
+                self.pending = None
+                n = len(cmds)
+                if n == 0:
+                    break
+                i = 0
+                while i < n:
+                    argv = cmds[i]
+                    if self.fast:
+                        e = _entry_for(argv[0])
+                        if e is not None and e.fast:
+                            argc = len(argv)
+                            arity = e.arity
+                            if not ((arity > 0 and argc != arity) or argc < -arity):
+                                reply = self._call(e, argv)
+                                if reply is _BLOCKED:
+                                    self.waiting = True
+                                    self.pending = cmds[i + 1:]
+                                    break
+                                writer.write(reply)
+                                i += 1
+                                continue
+                    # everything else: the Python path, one command at a time, as before
+                    self.flush_stats()
+                    if server.pause_until and conn._paused_for(argv):
+                        self.pending = cmds[i:]
+                        break
+                    reply = _process_command(c, argv)
+                    if reply is _BLOCKED:
+                        self.waiting = True
+                        self.pending = cmds[i + 1:]
+                        break
+                    mode = c.reply_mode
+                    if mode == _REPLY_ON:
+                        writer.resp = c.resp
+                        writer.write(reply)
+                    elif mode == _REPLY_SKIP:
+                        c.reply_mode = _REPLY_ON
+                    elif mode == _REPLY_SKIP_NEXT:
+                        c.reply_mode = _REPLY_SKIP
+                    if c.close_after_reply:
+                        break
+                    self._refresh(c)
+                    i += 1
+                # unauthenticated clients get stricter protocol limits (one command per parse)
+                parser.auth_required = not c.authenticated
+                if self.waiting or c.close_after_reply or self.pending:
+                    break
+                if parser.error is not None or parser.end == parser.start:
+                    break
+                self.t_prev = _mono_ns()
+        finally:
+            self.flush_stats()
+        if parser.error is not None and not self.pending and not self.waiting:
+            conn._protocol_error(parser.error)
+            return
+        self.flush()
+        if c.close_after_reply:
+            conn.close()
+
+    # -- output ---------------------------------------------------------------
+
+    cpdef flush(self):
+        """Send the replies written so far in one transport.write."""
+        cdef Writer w = self.writer
+        if w.len and self.transport is not None and not self.closed:
+            data = w.take()
+            stats = self.stats
+            stats.total_net_output_bytes += len(data)
+            stats.total_writes_processed += 1
+            t = self.transport
+            t.write(data)
+            if t.get_write_buffer_size():
+                # only a client that does not keep up leaves bytes queued: check its class limits
+                self.conn._check_output_limit()
+
+    def send_reply(self, reply):
+        """Write a reply outside the request loop (unblocked client)."""
+        c = self.client
+        if c is None or self.closed:
+            return
+        mode = c.reply_mode
+        if mode == _REPLY_ON:
+            self.writer.resp = c.resp
+            self.writer.write(reply)
+            self.flush()
+        elif mode == _REPLY_SKIP:
+            c.reply_mode = _REPLY_ON
+
+    def send_push(self, msg):
+        """Deliver an out-of-band message (pub/sub, MONITOR, invalidation)."""
+        cdef Writer w = self.writer
+        cdef bint building
+        c = self.client
+        if c is None or self.closed or c.reply_mode == _REPLY_OFF:
+            return
+        building = w.len > 0
+        w.resp = c.resp
+        w.write(msg)
+        if not building:
+            # no reply is being built for this client right now (else it goes out with it, in order)
+            self.flush()
+
+    def write_raw(self, bytes data):
+        """Send bytes as they are, after anything already queued (replication stream)."""
+        if self.closed or self.transport is None:
+            return
+        self.flush()
+        self.stats.total_net_output_bytes += len(data)
+        self.transport.write(data)
