@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 SCALE = int(os.environ.get("FASTREDIS_FUZZ_EXAMPLES", "0") or 0)
 FUZZ = settings(
-    max_examples=SCALE or 60,
+    max_examples=SCALE or 100,
     deadline=None,
     database=None,
     derandomize=not os.environ.get("FASTREDIS_FUZZ_RANDOM"),
@@ -759,7 +759,7 @@ def test_propagation_replays_identically(grammar_docs: dict[str, Any],
         c = Conn(master.port)
         try:
             g = Grammar(rnd, grammar_docs, _populate(c))
-            for i in range(1500 * max(1, SCALE // 60)):
+            for i in range(3000 * max(1, SCALE // 60)):
                 if i % 500 == 499:
                     db = b"%d" % rnd.randrange(3)
                     assert c.call([b"SELECT", db]) == b"OK"
