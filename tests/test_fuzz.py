@@ -850,3 +850,90 @@ def test_aof_replay_keeps_keys_whose_expiry_passed() -> None:
         assert "Traceback" not in srv.log_text()
     finally:
         srv.stop()
+
+
+def test_concurrent_clients_with_blocking_pushes_and_monitor(fuzz_server: ServerProcess,
+                                                             grammar_docs: dict[str, Any],
+                                                             our_commands: list[tuple[str, int]]) -> None:
+    """Six clients at once (half RESP3 and subscribed to every keyspace event, so pushes interleave
+    with replies), a third of the commands blocking with short timeouts, and a MONITOR watching:
+    every command gets its reply, none is an internal error, the MONITOR stream stays well-formed."""
+    import threading
+
+    names = sorted({n for n, _ in our_commands if n not in EXCLUDED and n.split("|")[0] not in EXCLUDED
+                    and n.split("|")[0] in grammar_docs
+                    and ("|" not in n or n in (grammar_docs[n.split("|")[0]].get("subcommands") or {}))})
+    blocking = ["blpop", "brpop", "bzpopmin", "bzpopmax", "blmove", "brpoplpush", "blmpop", "bzmpop",
+                "xread", "xreadgroup"]
+    admin = Conn(fuzz_server.port)
+    dumps = _populate(admin)
+    assert admin.call([b"CONFIG", b"SET", b"notify-keyspace-events", b"KEA"]) == b"OK"
+    mon = socket.create_connection(("127.0.0.1", fuzz_server.port), timeout=10)
+    mon.sendall(b"MONITOR\r\n")
+    monitor_out = bytearray()
+    done = threading.Event()
+
+    def read_monitor() -> None:
+        mon.settimeout(0.2)
+        while not done.is_set():
+            try:
+                chunk = mon.recv(1 << 20)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            monitor_out.extend(chunk)
+
+    failures: list[str] = []
+
+    def worker(k: int) -> None:
+        rnd = random.Random(1000 + k)
+        g = Grammar(rnd, grammar_docs, dumps)
+        resp = 3 if k % 2 else 2
+        c = Conn(fuzz_server.port, resp)
+        try:
+            if resp == 3:
+                c.call([b"PSUBSCRIBE", b"*"])
+            for _ in range(300 * max(1, SCALE // 60)):
+                name = rnd.choice(blocking) if rnd.random() < 0.3 else rnd.choice(names)
+                argv = g.command(name)
+                if name in BLOCKING_TIMEOUT_LAST and len(argv) > 2:
+                    argv[-1] = rnd.choice([b"0.01", b"0.05", b"0.2"])
+                elif name in BLOCKING_TIMEOUT_FIRST and len(argv) > 2:
+                    argv[1] = rnd.choice([b"0.01", b"0.05", b"0.2"])
+                for i, a in enumerate(argv[:-1]):
+                    if a.upper() == b"BLOCK":
+                        argv[i + 1] = rnd.choice([b"10", b"50", b"200"])
+                c.send(argv)
+                while True:
+                    v, raw = c.read_raw()
+                    if raw[:1] != b">":  # keyspace events arrive as pushes between replies
+                        break
+                for e in errors_in(v):
+                    if b"internal error" in e:
+                        failures.append(f"{argv!r} -> {e!r}")
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            failures.append(f"client {k}: {e!r}")
+        finally:
+            c.close()
+
+    reader = threading.Thread(target=read_monitor, daemon=True)
+    reader.start()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not failures, failures[:10]
+        time.sleep(0.3)
+    finally:
+        done.set()
+        reader.join(5)
+        mon.close()
+        admin.call([b"CONFIG", b"SET", b"notify-keyspace-events", b""])
+        admin.close()
+    lines = bytes(monitor_out).split(b"\r\n")
+    assert lines[0] == b"+OK" and len(lines) > 1000
+    assert all(line.startswith(b"+") for line in lines[:-1] if line), "MONITOR sent something else"
+    ping(fuzz_server.port)
