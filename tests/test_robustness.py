@@ -526,3 +526,15 @@ def test_clients_vanish_while_paused_or_in_multi(srv: ServerProcess, r: redis.Re
     r.set("w", 2)
     assert r.get("w") == b"2" and r.exists("w2") == 0
     assert wait_for(lambda: connected_clients(r) == 1)
+
+
+def test_blocked_client_with_pipeline_behind_it(srv: ServerProcess, r: redis.Redis) -> None:
+    """Commands pipelined after a blocking one wait for it, then run in order (as in Redis)."""
+    s = srv.raw()
+    s.sendall(cmd("BLPOP", "bp", 0) + cmd("PING") + cmd("SET", "bpx", 1) + cmd("BLPOP", "bp", "0.1") + cmd("PING"))
+    assert wait_for(lambda: r.info("clients")["blocked_clients"] == 1)
+    assert r.get("bpx") is None  # still queued behind the blocked BLPOP
+    r.lpush("bp", "v")
+    expected = b"*2\r\n$2\r\nbp\r\n$1\r\nv\r\n+PONG\r\n+OK\r\n*-1\r\n+PONG\r\n"
+    assert recv_until(s, expected) == expected
+    s.close()
