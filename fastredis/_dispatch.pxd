@@ -31,9 +31,14 @@ cdef class Dispatcher:
     cdef bint prop
     cdef bint waiters
     cdef Entry last
+    cdef bytes last_flushed
+    cdef bytes cached_name
+    cdef Entry cached_entry
     cdef long long t_prev
 
     cdef int _refresh(self, object c) except -1
+    cdef Entry _lookup(self, object name)
+    cdef int _end_batch(self) except -1
     cdef object _call(self, Entry e, list argv)
     cpdef flush_stats(self)
     cpdef process(self)

@@ -7,16 +7,19 @@ common state (``executor.fast_path_client``: authenticated, no MULTI, no RESP2
 subscriptions, no MONITOR, no pause, not loading, no write gates, not a
 replica...) a command accepted by ``executor.fast_path_command`` with a valid
 arity goes straight to its handler: every check of ``process_command`` would
-pass, so only what ``call`` does is left, and it is done here with C fields
-(statistics are counted in the command's ``Entry`` and added to the ``Command``
-at the end of the batch, before any other command, so nobody can see them
-late).  Everything else (unknown names, arity errors, subcommands, MULTI, AUTH,
+pass, so only what ``call`` does is left, and it is done here with C fields.
+Statistics are counted in the command's ``Entry``: ``total_commands_processed``
+and the client's ``last_cmd`` are written at the end of every batch, the
+per-command counters (read only by INFO and CONFIG RESETSTAT, which are never
+fast-path commands) before the next command of any client takes the slow path.  Everything else (unknown names, arity errors, subcommands, MULTI, AUTH,
 pause, ...) runs through ``executor.process_command`` exactly as before, and
 the state is re-read after it.  executor.py stays the single source of truth:
 change a check there and update ``fast_path_client`` / ``fast_path_command``.
 """
 
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
+from libc.string cimport memcmp
 from cpython.ref cimport PyObject
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC, CLOCK_REALTIME
 
@@ -79,9 +82,33 @@ cdef class Entry:
 # argv[0] exactly as sent ("SET", "set", ...) -> Entry; one Entry per Command
 cdef dict _by_name = {}
 cdef dict _by_cmd = {}
-# entries with statistics not yet added to their Command, and commands counted
+# entries with statistics not yet added to their Command (any connection's)
 cdef list _touched = []
-cdef long long _pending_total = 0
+cdef long long _pending_total = 0  # commands run since the last end of a batch
+
+
+cdef int _flush_entries() except -1:
+    """Add every connection's pending per-command counters to the Commands."""
+    cdef Entry e
+    for e in _touched:
+        cmd = e.cmd
+        if e.calls:
+            cmd.calls += e.calls
+            e.calls = 0
+        if e.nsec >= 1000:
+            cmd.usec += e.nsec // 1000
+            e.nsec %= 1000
+        if e.failed:
+            cmd.failed_calls += e.failed
+            e.failed = 0
+        e.listed = False
+    del _touched[:]
+    return 0
+
+
+def flush_pending_stats():
+    """Make INFO commandstats exact now (for readers outside a client connection)."""
+    _flush_entries()
 
 
 cdef Entry _entry_for(object name):
@@ -118,6 +145,9 @@ cdef class Dispatcher:
         self.pending = None
         self.fast = False
         self.last = None
+        self.last_flushed = None
+        self.cached_name = None
+        self.cached_entry = None
 
     # -- input ----------------------------------------------------------------
 
@@ -195,32 +225,41 @@ cdef class Dispatcher:
             self.blocking.handle_ready()
         return reply
 
-    cpdef flush_stats(self):
-        """Add the statistics counted in C to the Commands, INFO and CLIENT LIST (cmd=)."""
+    cdef int _end_batch(self) except -1:
+        """INFO's total_commands_processed (read by the cron too) and CLIENT LIST cmd=."""
         global _pending_total
-        cdef Entry e
-        if _touched:
-            for e in _touched:
-                cmd = e.cmd
-                if e.calls:
-                    cmd.calls += e.calls
-                    e.calls = 0
-                if e.nsec >= 1000:
-                    cmd.usec += e.nsec // 1000
-                    e.nsec %= 1000
-                if e.failed:
-                    cmd.failed_calls += e.failed
-                    e.failed = 0
-                e.listed = False
-            del _touched[:]
+        cdef bytes name
         if _pending_total:
             self.stats.total_commands_processed += _pending_total
             _pending_total = 0
         if self.last is not None:
-            c = self.client
-            if c is not None:
-                c.last_cmd = self.last.fullname
+            name = self.last.fullname
             self.last = None
+            c = self.client
+            # a slow-path command in between sets last_cmd itself and clears last_flushed
+            if c is not None and name is not self.last_flushed:
+                c.last_cmd = name
+                self.last_flushed = name
+        return 0
+
+    cpdef flush_stats(self):
+        """Add every statistic counted in C to the Commands, INFO and CLIENT LIST (cmd=)."""
+        if _touched:
+            _flush_entries()
+        self._end_batch()
+
+    cdef Entry _lookup(self, object name):
+        """The Entry for argv[0]: pipelines repeat names, so the last one is compared first."""
+        cdef bytes cached = self.cached_name
+        cdef Entry e
+        if cached is not None and type(name) is bytes and PyBytes_GET_SIZE(name) == PyBytes_GET_SIZE(cached) \
+                and memcmp(PyBytes_AS_STRING(name), PyBytes_AS_STRING(cached), PyBytes_GET_SIZE(cached)) == 0:
+            return self.cached_entry
+        e = _entry_for(name)
+        if e is not None:
+            self.cached_name = name
+            self.cached_entry = e
+        return e
 
     cpdef process(self):
         """Run every complete request buffered, then flush the replies."""
@@ -250,7 +289,7 @@ cdef class Dispatcher:
                 while i < n:
                     argv = cmds[i]
                     if self.fast:
-                        e = _entry_for(argv[0])
+                        e = self._lookup(argv[0])
                         if e is not None and e.fast:
                             argc = len(argv)
                             arity = e.arity
@@ -265,6 +304,7 @@ cdef class Dispatcher:
                                 continue
                     # everything else: the Python path, one command at a time, as before
                     self.flush_stats()
+                    self.last_flushed = None  # call() sets last_cmd
                     if server.pause_until and conn._paused_for(argv):
                         self.pending = cmds[i:]
                         break
@@ -293,7 +333,7 @@ cdef class Dispatcher:
                     break
                 self.t_prev = _mono_ns()
         finally:
-            self.flush_stats()
+            self._end_batch()
         if parser.error is not None and not self.pending and not self.waiting:
             conn._protocol_error(parser.error)
             return

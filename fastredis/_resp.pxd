@@ -7,6 +7,7 @@ cdef class Parser:
     cdef long long bulklen
     cdef int reqtype
     cdef list args
+    cdef long long argc
     cdef public object error
     cdef public long long max_bulk_len
     cdef public long long max_query_len

@@ -9,6 +9,8 @@ replies to a growing C buffer so a whole read batch goes out in one write.
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.ref cimport Py_INCREF
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from libc.string cimport memcpy, memmove, memchr
 from libc.stdint cimport int64_t, uint64_t
@@ -23,6 +25,7 @@ DEF PROTO_INLINE_MAX_SIZE = 65536
 DEF PROTO_MBULK_BIG_ARG = 32768
 DEF INITIAL_BUF = 16384
 DEF INT_MAX = 2147483647
+DEF PREALLOC_ARGS = 1024
 
 
 class ProtocolError(Exception):
@@ -282,6 +285,30 @@ cdef inline char *find_c(char *p, Py_ssize_t n, char c) noexcept:
         return NULL
     return hit
 
+cdef inline Py_ssize_t plain_header(const char *p, Py_ssize_t avail, long long *out) noexcept:
+    """The common ``*<n>\r\n`` / ``$<n>\r\n`` header, read in one pass.
+
+    ``p`` points at the ``*``/``$``.  When 1 to 18 plain digits (no sign, no
+    leading zero but "0") are followed by ``\r`` and at least one more byte,
+    returns the offset of the ``\r`` and stores the number: exactly what
+    ``find_c`` + ``parse_ll`` give for such a header.  Anything else returns -1
+    and the general path decides (wait, error, sign, big numbers).
+    """
+    cdef Py_ssize_t j = 1
+    cdef long long v = 0
+    cdef unsigned char ch
+    while j < avail and j <= 18:
+        ch = <unsigned char>p[j]
+        if ch < 48 or ch > 57:
+            break
+        v = v * 10 + (ch - 48)
+        j += 1
+    if j == 1 or j > avail - 2 or p[j] != b'\r' or (p[1] == b'0' and j > 2):
+        return -1
+    out[0] = v
+    return j
+
+
 cdef class Parser:
     """Incremental request parser for one connection.
 
@@ -301,6 +328,7 @@ cdef class Parser:
         self.bulklen = -1
         self.reqtype = 0
         self.args = None
+        self.argc = 0
         self.error = None
         self.max_bulk_len = 512 * 1024 * 1024
         self.max_query_len = 1024 * 1024 * 1024
@@ -430,30 +458,40 @@ cdef class Parser:
         cdef char *p
         cdef char *cr
         cdef Py_ssize_t avail
+        cdef Py_ssize_t hlen
         cdef long long ll
         cdef list args
+        cdef object arg
         if self.multibulklen == 0:
             p = self.buf + self.start
             avail = self.end - self.start
-            cr = find_c(p, avail, b'\r')
-            if cr == NULL:
-                if avail > PROTO_INLINE_MAX_SIZE:
-                    self.error = "Protocol error: too big mbulk count string"
-                return None
-            # need the \n after the \r as well
-            if (cr - p) > avail - 2:
-                return None
-            if not parse_ll(p + 1, cr - (p + 1), &ll) or ll > self.max_mbulk_len:
+            hlen = plain_header(p, avail, &ll)
+            if hlen < 0:
+                cr = find_c(p, avail, b'\r')
+                if cr == NULL:
+                    if avail > PROTO_INLINE_MAX_SIZE:
+                        self.error = "Protocol error: too big mbulk count string"
+                    return None
+                # need the \n after the \r as well
+                if (cr - p) > avail - 2:
+                    return None
+                if not parse_ll(p + 1, cr - (p + 1), &ll):
+                    self.error = "Protocol error: invalid multibulk length"
+                    return None
+                hlen = cr - p
+            if ll > self.max_mbulk_len:
                 self.error = "Protocol error: invalid multibulk length"
                 return None
             if ll > 10 and self.auth_required:
                 self.error = "Protocol error: unauthenticated multibulk length"
                 return None
-            self.start += (cr - p) + 2
+            self.start += hlen + 2
             if ll <= 0:
                 return False
             self.multibulklen = ll
-            self.args = []
+            self.argc = ll
+            # small commands get their list at full size (no append per argument)
+            self.args = PyList_New(ll) if ll <= PREALLOC_ARGS else []
             self.bulklen = -1
         args = self.args
         while self.multibulklen > 0:
@@ -462,23 +500,29 @@ cdef class Parser:
                 avail = self.end - self.start
                 if avail <= 0:
                     return None
-                cr = find_c(p, avail, b'\r')
-                if cr == NULL:
-                    if avail > PROTO_INLINE_MAX_SIZE:
-                        self.error = "Protocol error: too big bulk count string"
-                    return None
-                if (cr - p) > avail - 2:
-                    return None
-                if p[0] != b'$':
-                    self.error = "Protocol error: expected '$', got '%s'" % chr(<unsigned char>p[0])
-                    return None
-                if not parse_ll(p + 1, cr - (p + 1), &ll) or ll < 0 or ll > self.max_bulk_len:
+                hlen = plain_header(p, avail, &ll) if p[0] == b'$' else -1
+                if hlen < 0:
+                    cr = find_c(p, avail, b'\r')
+                    if cr == NULL:
+                        if avail > PROTO_INLINE_MAX_SIZE:
+                            self.error = "Protocol error: too big bulk count string"
+                        return None
+                    if (cr - p) > avail - 2:
+                        return None
+                    if p[0] != b'$':
+                        self.error = "Protocol error: expected '$', got '%s'" % chr(<unsigned char>p[0])
+                        return None
+                    if not parse_ll(p + 1, cr - (p + 1), &ll) or ll < 0:
+                        self.error = "Protocol error: invalid bulk length"
+                        return None
+                    hlen = cr - p
+                if ll > self.max_bulk_len:
                     self.error = "Protocol error: invalid bulk length"
                     return None
                 if ll > 16384 and self.auth_required:
                     self.error = "Protocol error: unauthenticated bulk length"
                     return None
-                self.start += (cr - p) + 2
+                self.start += hlen + 2
                 self.bulklen = ll
                 if ll >= PROTO_MBULK_BIG_ARG:
                     # make room for the argument at once (up to 16 MB: a bare header
@@ -487,7 +531,12 @@ cdef class Parser:
             avail = self.end - self.start
             if avail < self.bulklen + 2:
                 return None
-            args.append(PyBytes_FromStringAndSize(self.buf + self.start, self.bulklen))
+            arg = PyBytes_FromStringAndSize(self.buf + self.start, self.bulklen)
+            if self.argc <= PREALLOC_ARGS:
+                Py_INCREF(arg)  # PyList_SET_ITEM steals it
+                PyList_SET_ITEM(args, self.argc - self.multibulklen, arg)
+            else:
+                args.append(arg)
             self.start += self.bulklen + 2
             self.bulklen = -1
             self.multibulklen -= 1
