@@ -22,11 +22,15 @@ cdef class Dispatcher:
     cdef object server
     cdef object stats
     cdef object blocking
-    cdef public object client
-    cdef public object transport
+    cdef object _client
+    cdef object _transport
+    cdef object t_write
+    cdef object t_buffered
     cdef public bint closed
     cdef public bint waiting
     cdef list pending
+    cdef bint client_ok
+    cdef object client_resp
     cdef bint fast
     cdef bint prop
     cdef bint waiters
@@ -35,10 +39,13 @@ cdef class Dispatcher:
     cdef bytes cached_name
     cdef Entry cached_entry
     cdef long long t_prev
+    cdef double read_at
 
-    cdef int _refresh(self, object c) except -1
+    cdef int _refresh(self) except -1
+    cpdef client_changed(self)
     cdef Entry _lookup(self, object name)
-    cdef int _end_batch(self) except -1
+    cdef int _account(self, Py_ssize_t nout) except -1
+    cdef Py_ssize_t _send(self) except -1
     cdef object _call(self, Entry e, list argv)
     cpdef flush_stats(self)
     cpdef process(self)

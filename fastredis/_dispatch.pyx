@@ -29,10 +29,14 @@ from ._resp import ReplyError
 from .blocking import BLOCKED
 from .context import REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT
 from .executor import (
+    FAST_OK,
+    FAST_PROPAGATE,
+    FAST_WAITERS,
     command_named,
     count_error,
     fast_path_client,
     fast_path_command,
+    fast_path_server,
     internal_error,
     process_command,
 )
@@ -42,6 +46,10 @@ cdef object _BLOCKED = BLOCKED
 cdef object _command_named = command_named
 cdef object _count_error = count_error
 cdef object _fast_path_client = fast_path_client
+cdef object _fast_path_server = fast_path_server
+cdef long _FAST_OK = FAST_OK
+cdef long _FAST_PROPAGATE = FAST_PROPAGATE
+cdef long _FAST_WAITERS = FAST_WAITERS
 cdef object _fast_path_command = fast_path_command
 cdef object _internal_error = internal_error
 cdef object _process_command = process_command
@@ -84,7 +92,11 @@ cdef dict _by_name = {}
 cdef dict _by_cmd = {}
 # entries with statistics not yet added to their Command (any connection's)
 cdef list _touched = []
-cdef long long _pending_total = 0  # commands run since the last end of a batch
+# counted during a batch, added to INFO's stats by account_batch at its end (or before a
+# slow-path command, which may be INFO)
+cdef long long _pending_total = 0  # commands run
+cdef long long _pending_in = 0  # bytes read
+cdef long long _pending_reads = 0
 
 
 cdef int _flush_entries() except -1:
@@ -104,11 +116,6 @@ cdef int _flush_entries() except -1:
         e.listed = False
     del _touched[:]
     return 0
-
-
-def flush_pending_stats():
-    """Make INFO commandstats exact now (for readers outside a client connection)."""
-    _flush_entries()
 
 
 cdef Entry _entry_for(object name):
@@ -143,48 +150,81 @@ cdef class Dispatcher:
         self.closed = False
         self.waiting = False
         self.pending = None
+        self.client_ok = False
+        self.client_resp = 2
         self.fast = False
         self.last = None
         self.last_flushed = None
         self.cached_name = None
         self.cached_entry = None
+        self.read_at = 0.0
+
+    property client:
+        """The Client (None once the connection is gone)."""
+
+        def __get__(self):
+            return self._client
+
+        def __set__(self, c):
+            self._client = c
+            self.client_changed()
+
+    property transport:
+        def __get__(self):
+            return self._transport
+
+        def __set__(self, t):
+            self._transport = t
+            self.t_write = t.write if t is not None else None
+            self.t_buffered = t.get_write_buffer_size if t is not None else None
+
+    cpdef client_changed(self):
+        """Re-read the client's fast-path attributes (see executor.fast_path_client)."""
+        c = self._client
+        if c is None:
+            self.client_ok = False
+        else:
+            self.client_ok = bool(_fast_path_client(c))
+            self.client_resp = c.resp
 
     # -- input ----------------------------------------------------------------
 
     def data_received(self, data):
         """asyncio's data_received: buffer the bytes, run what is complete."""
-        cdef object c = self.client
+        global _pending_in, _pending_reads
         cdef Parser parser = self.parser
-        if c is None or self.closed:
+        if self._client is None or self.closed:
             return
-        c.last_interaction = _wall()
-        stats = self.stats
-        stats.total_net_input_bytes += len(data)
-        stats.total_reads_processed += 1
+        self.read_at = _wall()
+        _pending_in += len(data)
+        _pending_reads += 1
         parser.feed(data)
         if parser.end - parser.start > parser.max_query_len:
             # like Redis: checked on every read, before parsing it
+            self._account(0)
             self.conn._protocol_error("query buffer limit")
             return
         if self.waiting:
+            self._account(0)
             return
         self.process()
 
     # -- the loop ---------------------------------------------------------------
 
-    cdef int _refresh(self, object c) except -1:
-        """Re-read what decides the fast path (after a batch starts or a slow command)."""
-        self.fast = bool(_fast_path_client(c))
-        self.prop = self.server.propagate_hook is not None
-        self.waiters = bool(self.blocking.has_waiters)
-        self.writer.resp = c.resp
+    cdef int _refresh(self) except -1:
+        """Re-read the server's fast-path state (every batch and after a slow command)."""
+        cdef long state = _fast_path_server(self.server)
+        self.fast = self.client_ok and (state & _FAST_OK) != 0
+        self.prop = (state & _FAST_PROPAGATE) != 0
+        self.waiters = (state & _FAST_WAITERS) != 0
+        self.writer.resp = self.client_resp
         self.t_prev = _mono_ns()
         return 0
 
     cdef object _call(self, Entry e, list argv):
         """executor.call() for a client in the fast-path state (no MONITOR, no EXEC)."""
         global _pending_total
-        cdef object c = self.client
+        cdef object c = self._client
         cdef object server = self.server
         cdef object reply
         cdef object dirty_before = None
@@ -225,33 +265,47 @@ cdef class Dispatcher:
             self.blocking.handle_ready()
         return reply
 
-    cdef int _end_batch(self) except -1:
-        """INFO's total_commands_processed (read by the cron too) and CLIENT LIST cmd=."""
-        global _pending_total
+    cdef int _account(self, Py_ssize_t nout) except -1:
+        """Hand the counters kept in C to INFO's stats and the client (CLIENT LIST idle=, cmd=)."""
+        global _pending_total, _pending_in, _pending_reads
         cdef bytes name
+        cdef object stats = self.stats
+        cdef object c = self._client
+        if _pending_in:
+            stats.total_net_input_bytes += _pending_in
+            stats.total_reads_processed += _pending_reads
+            _pending_in = _pending_reads = 0
+        if nout:
+            stats.total_net_output_bytes += nout
+            stats.total_writes_processed += 1
         if _pending_total:
-            self.stats.total_commands_processed += _pending_total
+            stats.total_commands_processed += _pending_total
             _pending_total = 0
-        if self.last is not None:
-            name = self.last.fullname
-            self.last = None
-            c = self.client
-            # a slow-path command in between sets last_cmd itself and clears last_flushed
-            if c is not None and name is not self.last_flushed:
-                c.last_cmd = name
-                self.last_flushed = name
+        if c is not None:
+            if self.read_at:
+                c.last_interaction = self.read_at
+            if self.last is not None:
+                name = self.last.fullname
+                # a slow-path command in between sets last_cmd itself and clears last_flushed
+                if name is not self.last_flushed:
+                    c.last_cmd = name
+                    self.last_flushed = name
+        self.read_at = 0.0
+        self.last = None
         return 0
 
     cpdef flush_stats(self):
         """Add every statistic counted in C to the Commands, INFO and CLIENT LIST (cmd=)."""
         if _touched:
             _flush_entries()
-        self._end_batch()
+        self._account(0)
 
     cdef Entry _lookup(self, object name):
         """The Entry for argv[0]: pipelines repeat names, so the last one is compared first."""
         cdef bytes cached = self.cached_name
         cdef Entry e
+        if name is cached:  # the parser hands out the same object for a repeated name
+            return self.cached_entry
         if cached is not None and type(name) is bytes and PyBytes_GET_SIZE(name) == PyBytes_GET_SIZE(cached) \
                 and memcmp(PyBytes_AS_STRING(name), PyBytes_AS_STRING(cached), PyBytes_GET_SIZE(cached)) == 0:
             return self.cached_entry
@@ -263,7 +317,7 @@ cdef class Dispatcher:
 
     cpdef process(self):
         """Run every complete request buffered, then flush the replies."""
-        cdef object c = self.client
+        cdef object c = self._client
         cdef Parser parser = self.parser
         cdef Writer writer = self.writer
         cdef object server = self.server
@@ -275,7 +329,7 @@ cdef class Dispatcher:
         cdef object reply
         cdef int mode
         try:
-            self._refresh(c)
+            self._refresh()
             while True:
                 if self.pending:
                     cmds = self.pending
@@ -309,6 +363,7 @@ cdef class Dispatcher:
                         self.pending = cmds[i:]
                         break
                     reply = _process_command(c, argv)
+                    self.client_changed()
                     if reply is _BLOCKED:
                         self.waiting = True
                         self.pending = cmds[i + 1:]
@@ -319,11 +374,13 @@ cdef class Dispatcher:
                         writer.write(reply)
                     elif mode == _REPLY_SKIP:
                         c.reply_mode = _REPLY_ON
+                        self.client_changed()
                     elif mode == _REPLY_SKIP_NEXT:
                         c.reply_mode = _REPLY_SKIP
+                        self.client_changed()
                     if c.close_after_reply:
                         break
-                    self._refresh(c)
+                    self._refresh()
                     i += 1
                 # unauthenticated clients get stricter protocol limits (one command per parse)
                 parser.auth_required = not c.authenticated
@@ -332,34 +389,45 @@ cdef class Dispatcher:
                 if parser.error is not None or parser.end == parser.start:
                     break
                 self.t_prev = _mono_ns()
-        finally:
-            self._end_batch()
+        except BaseException:
+            self._account(0)
+            raise
         if parser.error is not None and not self.pending and not self.waiting:
+            self._account(0)
             conn._protocol_error(parser.error)
             return
-        self.flush()
+        self._account(self._send())
         if c.close_after_reply:
             conn.close()
 
     # -- output ---------------------------------------------------------------
 
-    cpdef flush(self):
-        """Send the replies written so far in one transport.write."""
+    cdef Py_ssize_t _send(self) except -1:
+        """Write what the writer holds in one transport.write; the byte count (accounted by the caller)."""
         cdef Writer w = self.writer
-        if w.len and self.transport is not None and not self.closed:
+        cdef Py_ssize_t n
+        if w.len and self._transport is not None and not self.closed:
             data = w.take()
-            stats = self.stats
-            stats.total_net_output_bytes += len(data)
-            stats.total_writes_processed += 1
-            t = self.transport
-            t.write(data)
-            if t.get_write_buffer_size():
+            n = len(data)
+            self.t_write(data)
+            if self.t_buffered():
                 # only a client that does not keep up leaves bytes queued: check its class limits
                 self.conn._check_output_limit()
+            return n
+        return 0
+
+    cpdef flush(self):
+        """Send the replies written so far."""
+        cdef Py_ssize_t n = self._send()
+        cdef object stats
+        if n:
+            stats = self.stats
+            stats.total_net_output_bytes += n
+            stats.total_writes_processed += 1
 
     def send_reply(self, reply):
         """Write a reply outside the request loop (unblocked client)."""
-        c = self.client
+        c = self._client
         if c is None or self.closed:
             return
         mode = c.reply_mode
@@ -369,12 +437,13 @@ cdef class Dispatcher:
             self.flush()
         elif mode == _REPLY_SKIP:
             c.reply_mode = _REPLY_ON
+            self.client_changed()
 
     def send_push(self, msg):
         """Deliver an out-of-band message (pub/sub, MONITOR, invalidation)."""
         cdef Writer w = self.writer
         cdef bint building
-        c = self.client
+        c = self._client
         if c is None or self.closed or c.reply_mode == _REPLY_OFF:
             return
         building = w.len > 0
@@ -386,8 +455,8 @@ cdef class Dispatcher:
 
     def write_raw(self, bytes data):
         """Send bytes as they are, after anything already queued (replication stream)."""
-        if self.closed or self.transport is None:
+        if self.closed or self._transport is None:
             return
         self.flush()
         self.stats.total_net_output_bytes += len(data)
-        self.transport.write(data)
+        self._transport.write(data)

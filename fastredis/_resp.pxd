@@ -8,6 +8,7 @@ cdef class Parser:
     cdef int reqtype
     cdef list args
     cdef long long argc
+    cdef bytes last_name
     cdef public object error
     cdef public long long max_bulk_len
     cdef public long long max_query_len

@@ -12,7 +12,7 @@ from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
-from libc.string cimport memcpy, memmove, memchr
+from libc.string cimport memcpy, memmove, memchr, memcmp
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdio cimport snprintf
 from libc.math cimport isinf, isnan, fabs, copysign
@@ -329,6 +329,7 @@ cdef class Parser:
         self.reqtype = 0
         self.args = None
         self.argc = 0
+        self.last_name = None
         self.error = None
         self.max_bulk_len = 512 * 1024 * 1024
         self.max_query_len = 1024 * 1024 * 1024
@@ -462,6 +463,7 @@ cdef class Parser:
         cdef long long ll
         cdef list args
         cdef object arg
+        cdef bytes last
         if self.multibulklen == 0:
             p = self.buf + self.start
             avail = self.end - self.start
@@ -531,7 +533,19 @@ cdef class Parser:
             avail = self.end - self.start
             if avail < self.bulklen + 2:
                 return None
-            arg = PyBytes_FromStringAndSize(self.buf + self.start, self.bulklen)
+            if self.multibulklen == self.argc:
+                # the command name: pipelines repeat it, so the last one is reused when equal
+                # (one allocation less; its hash is already computed for the command lookup)
+                last = self.last_name
+                if last is not None and PyBytes_GET_SIZE(last) == self.bulklen and \
+                        memcmp(PyBytes_AS_STRING(last), self.buf + self.start, self.bulklen) == 0:
+                    arg = last
+                else:
+                    arg = PyBytes_FromStringAndSize(self.buf + self.start, self.bulklen)
+                    if self.bulklen <= 32:
+                        self.last_name = arg
+            else:
+                arg = PyBytes_FromStringAndSize(self.buf + self.start, self.bulklen)
             if self.argc <= PREALLOC_ARGS:
                 Py_INCREF(arg)  # PyList_SET_ITEM steals it
                 PyList_SET_ITEM(args, self.argc - self.multibulklen, arg)

@@ -173,6 +173,7 @@ class Connection(asyncio.Protocol):
             self.resume_handle.cancel()
             self.resume_handle = None
         self.waiting = False
+        self.dispatcher.client_changed()  # unblocked by another client: re-read its state
         self.server.extras.get("paused_connections", set()).discard(self)
         loop = asyncio.get_event_loop()
         loop.call_soon(self._resume_now)

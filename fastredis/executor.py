@@ -214,26 +214,32 @@ def internal_error(c: Client, cmd: Command, exc: BaseException) -> ReplyError:
 # -- The fast path -------------------------------------------------------------
 #
 # _dispatch.Dispatcher (the client connection loop, in Cython) runs a command
-# without process_command() and call() when BOTH hold:
+# without process_command() and call() when ALL of these hold:
 #
-# * fast_path_client(c), re-read at the start of every batch and after every
-#   command that did not take the fast path.  While it holds, every check in
-#   process_command passes for a known command with a valid arity (NOAUTH, MULTI
-#   queueing, RESP2 subscribed mode, MASTERDOWN, write gates, READONLY, LOADING)
-#   and call() has no MONITOR feed and no EXEC; the connection loop has no pause
-#   and the reply mode is ON.
+# * fast_path_client(c).  While it holds (and fast_path_server does), every check
+#   in process_command passes for a known command with a valid arity (NOAUTH, MULTI
+#   queueing, RESP2 subscribed mode, MASTERDOWN, write gates, READONLY, LOADING),
+#   call() has no EXEC, and the connection loop's reply mode is ON.  Only the
+#   client's own slow-path commands (AUTH, HELLO, RESET, MULTI, EXEC, SUBSCRIBE,
+#   CLIENT REPLY, QUIT, SYNC...) change these attributes, so the dispatcher reads
+#   them when the client connects, after each of its slow-path commands and when
+#   it resumes after blocking or a pause.  Code that changes one of them for
+#   another client must call that connection's ``dispatcher.client_changed()``.
+# * fast_path_server(server) & FAST_OK, read at the start of every batch (other
+#   clients and timers change these: MONITOR, CLIENT PAUSE, MISCONF/NOREPLICAS
+#   gates, REPLICAOF, loading) and after each slow-path command.
 # * fast_path_command(cmd): a plain data command (no subcommands).  It cannot
-#   change anything fast_path_client reads (those are AUTH, HELLO, MULTI, EXEC,
-#   SUBSCRIBE, MONITOR, CLIENT, CONFIG, REPLICAOF, ...: all refused below), and
-#   it does not read the statistics the dispatcher adds at the end of the batch
-#   (calls/usec/failed_calls, total_commands_processed, CLIENT LIST cmd=) or
-#   before the next slow-path command.
+#   change anything the two functions above read (the commands that do are all
+#   refused below), and it does not read the statistics the dispatcher adds later:
+#   per-command calls/usec/failed_calls before the next slow-path command of any
+#   client (INFO, CONFIG RESETSTAT), total_commands_processed, the network
+#   counters and CLIENT LIST cmd=/idle= at the end of each batch.
 #
 # The dispatcher then does what call() does: handler, ReplyError/internal error,
 # calls/usec/failed_calls and errorstats, propagation when dirty changed and a
 # propagation hook is set, and serving keys made ready for blocked clients.
-# A new check in process_command/call() must either be covered by one of these
-# two functions or be mirrored in Dispatcher._call.
+# A new check in process_command/call() must either be covered by these functions
+# or be mirrored in Dispatcher._call.
 
 FAST_PATH_GROUPS = frozenset(("string", "list", "hash", "set", "sorted-set", "hyperloglog", "geo", "bitmap",
                               "stream", "generic"))
@@ -249,15 +255,28 @@ def fast_path_command(cmd: Command) -> bool:
 
 
 def fast_path_client(c: Client) -> bool:
-    """True when process_command would let any valid fast-path command straight through to call()."""
-    server = c.server
+    """The client's part of 'process_command would let any valid fast-path command through'."""
     return bool(
         c.authenticated and not c.in_multi and not c.in_exec and not c.is_master and not c.is_replica
         and c.reply_mode == REPLY_ON and not c.close_after_reply and c.blocked is None
         and not (c.resp == 2 and (c.channels or c.patterns or c.shard_channels))
-        and not server.monitors and not server.pause_until and not server.loading
-        and not server.write_gates and not server.is_replica_of_master
     )
+
+
+FAST_OK, FAST_PROPAGATE, FAST_WAITERS = 1, 2, 4
+
+
+def fast_path_server(server: Any) -> int:
+    """The server's part, plus what call() needs to know, in one call per batch (bits above)."""
+    state = 0
+    if not (server.monitors or server.pause_until or server.loading or server.write_gates
+            or server.is_replica_of_master):
+        state = FAST_OK
+    if server.propagate_hook is not None:
+        state |= FAST_PROPAGATE
+    if server.blocking.has_waiters:
+        state |= FAST_WAITERS
+    return state
 
 
 def _repr_arg(a: bytes) -> str:
