@@ -32,6 +32,7 @@ from .executor import (
     FAST_OK,
     FAST_PROPAGATE,
     FAST_WAITERS,
+    account_batch,
     command_named,
     count_error,
     fast_path_client,
@@ -47,6 +48,7 @@ cdef object _command_named = command_named
 cdef object _count_error = count_error
 cdef object _fast_path_client = fast_path_client
 cdef object _fast_path_server = fast_path_server
+cdef object _account_batch = account_batch
 cdef long _FAST_OK = FAST_OK
 cdef long _FAST_PROPAGATE = FAST_PROPAGATE
 cdef long _FAST_WAITERS = FAST_WAITERS
@@ -268,30 +270,20 @@ cdef class Dispatcher:
     cdef int _account(self, Py_ssize_t nout) except -1:
         """Hand the counters kept in C to INFO's stats and the client (CLIENT LIST idle=, cmd=)."""
         global _pending_total, _pending_in, _pending_reads
-        cdef bytes name
-        cdef object stats = self.stats
-        cdef object c = self._client
-        if _pending_in:
-            stats.total_net_input_bytes += _pending_in
-            stats.total_reads_processed += _pending_reads
-            _pending_in = _pending_reads = 0
-        if nout:
-            stats.total_net_output_bytes += nout
-            stats.total_writes_processed += 1
-        if _pending_total:
-            stats.total_commands_processed += _pending_total
-            _pending_total = 0
-        if c is not None:
-            if self.read_at:
-                c.last_interaction = self.read_at
-            if self.last is not None:
-                name = self.last.fullname
-                # a slow-path command in between sets last_cmd itself and clears last_flushed
-                if name is not self.last_flushed:
-                    c.last_cmd = name
-                    self.last_flushed = name
-        self.read_at = 0.0
-        self.last = None
+        cdef bytes name = None
+        if self.last is not None:
+            name = self.last.fullname
+            self.last = None
+            # a slow-path command in between sets last_cmd itself and clears last_flushed
+            if name is self.last_flushed:
+                name = None
+            else:
+                self.last_flushed = name
+        if _pending_in or nout or _pending_total or name is not None or self.read_at:
+            _account_batch(self.stats, self._client, _pending_in, _pending_reads, nout, _pending_total, name,
+                           self.read_at)
+            _pending_in = _pending_reads = _pending_total = 0
+            self.read_at = 0.0
         return 0
 
     cpdef flush_stats(self):
@@ -382,9 +374,11 @@ cdef class Dispatcher:
                         break
                     self._refresh()
                     i += 1
-                # unauthenticated clients get stricter protocol limits (one command per parse)
-                parser.auth_required = not c.authenticated
-                if self.waiting or c.close_after_reply or self.pending:
+                # unauthenticated clients get stricter protocol limits (one command per parse);
+                # client_ok implies authenticated and not close_after_reply (it is re-read after
+                # every slow-path command, the only ones that change them)
+                parser.auth_required = not (self.client_ok or c.authenticated)
+                if self.waiting or self.pending or (not self.client_ok and c.close_after_reply):
                     break
                 if parser.error is not None or parser.end == parser.start:
                     break
@@ -397,7 +391,7 @@ cdef class Dispatcher:
             conn._protocol_error(parser.error)
             return
         self._account(self._send())
-        if c.close_after_reply:
+        if not self.client_ok and c.close_after_reply:
             conn.close()
 
     # -- output ---------------------------------------------------------------
@@ -419,11 +413,8 @@ cdef class Dispatcher:
     cpdef flush(self):
         """Send the replies written so far."""
         cdef Py_ssize_t n = self._send()
-        cdef object stats
         if n:
-            stats = self.stats
-            stats.total_net_output_bytes += n
-            stats.total_writes_processed += 1
+            _account_batch(self.stats, None, 0, 0, n, 0, None, 0.0)
 
     def send_reply(self, reply):
         """Write a reply outside the request loop (unblocked client)."""
