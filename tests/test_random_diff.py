@@ -22,11 +22,12 @@ from collections.abc import Iterator
 import pytest
 import randcmds
 from conftest import RawClient, ServerProcess
-from randcmds import ENC, EXACT, SORTED, Cmd
+from randcmds import BLOCK, ENC, EXACT, SORTED, Cmd
 
-# seeds per family and protocol: ~25 s for the whole matrix on a quiet machine
-SEEDS = 24
+# seeds per family and protocol (the blocking family waits out its 0.2 s timeouts: fewer, shorter)
+SEEDS = 32
 LENGTH = 60
+SLOW = {"blocking": (6, 30)}
 FAMILIES = randcmds.FAMILY_NAMES + ["mixed"]
 
 
@@ -45,10 +46,12 @@ def test_random_sequences(pair, family: str) -> None:
     a, b, resp, a2, b2 = pair
     base = 0 if resp == 2 else 10_000  # different sequences per protocol
     failures = []
-    for seed in range(base, base + SEEDS):
-        err = randcmds.run_pair(a.call, b.call, randcmds.sequence(family, seed, LENGTH), a2.call, b2.call)
+    seeds, length = SLOW.get(family, (SEEDS, LENGTH))
+    for seed in range(base, base + seeds):
+        err = randcmds.run_pair(a.call, b.call, randcmds.sequence(family, seed, length), a2.call, b2.call,
+                                randcmds.io_of(a), randcmds.io_of(b))
         if err:
-            failures.append(f"randcmds.sequence({family!r}, {seed}) resp{resp}: {err}")
+            failures.append(f"randcmds.sequence({family!r}, {seed}, {length}) resp{resp}: {err}")
     assert not failures, "\n".join(failures[:5])
 
 
@@ -137,6 +140,21 @@ REGRESSIONS = {
         _c("WATCH", "k1"), Cmd([b"SWAPDB", b"10", b"9"], client=1), _c("MULTI"), _c("GET", "k1"), _c("EXEC"),
         _c("WATCH", "nosuch"), _c("SWAPDB", "9", "10"), _c("MULTI"), _c("PING"), _c("EXEC"),
     ],
+    # a client blocked on a sorted set is not served (nor failed) when the key becomes another type
+    "blocked-zpop-wrong-type": [
+        _c("BZPOPMIN", "k", "0.3", mode=BLOCK), Cmd([b"XADD", b"k", b"1-1", b"f", b"v"], client=1),
+        _c("__READ__", mode=BLOCK), _c("DEL", "k"),
+        _c("BZMPOP", "0.3", "1", "k", "MIN", mode=BLOCK), Cmd([b"LPUSH", b"k", b"x"], client=1),
+        _c("__READ__", mode=BLOCK), _c("DEL", "k"),
+        _c("BZPOPMAX", "k", "0.3", mode=BLOCK), Cmd([b"SET", b"k", b"x"], client=1),
+        Cmd([b"DEL", b"k"], client=1), Cmd([b"ZADD", b"k", b"1", b"m"], client=1), _c("__READ__", mode=BLOCK),
+    ],
+    # SWAPDB taking a stream away from a blocked XREADGROUP wakes it (scanDatabaseForDeletedKeys)
+    "swapdb-wakes-xreadgroup": [
+        _c("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+        _c("XREADGROUP", "GROUP", "g", "c", "BLOCK", "300", "STREAMS", "s", ">", mode=BLOCK),
+        Cmd([b"SWAPDB", b"9", b"10"], client=1), _c("__READ__", mode=BLOCK),
+    ],
     # error texts quote arguments as raw C strings: bytes kept, cut at a NUL (and %.128s)
     "binary-in-error-text": [
         _c("SET", "k", "v"), _c("OBJECT", b"\x00\xff", "k"), _c("OBJECT", b"ab\xffcd", "k"),
@@ -150,5 +168,6 @@ REGRESSIONS = {
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
 def test_regression(pair, name: str) -> None:
     a, b, _resp, a2, b2 = pair
-    err = randcmds.run_pair(a.call, b.call, REGRESSIONS[name], a2.call, b2.call)
+    err = randcmds.run_pair(a.call, b.call, REGRESSIONS[name], a2.call, b2.call, randcmds.io_of(a),
+                            randcmds.io_of(b))
     assert err is None, err

@@ -99,6 +99,15 @@ def swapdb(c: Client, argv: list[bytes]) -> Any:
         da, db_ = dbs[a], dbs[b]
         _touch_watched_swapped(da, db_)
         _touch_watched_swapped(db_, da)
+        blocking = c.server.blocking
+        if blocking.has_waiters:
+            # scanDatabaseForDeletedKeys: a stream that leaves a database (or changes type) wakes its
+            # blocked XREADGROUP clients
+            for d, other in ((da, db_), (db_, da)):
+                for dbid, key in list(blocking.waiters):
+                    old = d.data.get(key) if dbid == d.id else None
+                    if old is not None and type(other.data.get(key)) is not type(old):
+                        d.signal_deleted(key, old)
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da._expire_scan, db_._expire_scan = [], []

@@ -758,6 +758,11 @@ def _blocking_zpop(c: Client, keys: list[bytes], where: int, timeout_arg: bytes,
         return reply
 
     def retry(cl: Client) -> Any:
+        # like the list commands: re-run only when some key holds a non-empty sorted set (Redis
+        # re-runs a blocked command only for a ready key of the type it waits on)
+        peek = cl.db.peek
+        if not any(type(v) is ZSet and v for v in map(peek, keys)):
+            return None
         r, p = serve(cl)
         if r is not None and p is not None:
             cl.server.propagate(cl.db.id, p)
