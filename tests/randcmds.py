@@ -10,6 +10,20 @@ Pools are deliberately tiny: keys of different families collide (WRONGTYPE
 paths), members repeat (operations interact), and a share of commands get
 their arguments mutated (wrong arity, odd numbers, empty and binary strings)
 so error paths run too.
+
+Known differences kept out or folded (redis-server 7.0 installed, 7.2 reference,
+or state fastredis does not keep):
+- double replies: 7.0 %.17g vs 7.2 shortest form (``same``, one-way);
+- OBJECT ENCODING: no listpack lists/sets in 7.0; sets/hashes never convert back
+  down in Redis (fastredis derives the encoding from the contents: hash compared
+  one-way, sets not at all); INCRBYFLOAT leaves an integral result ``embstr``;
+  OBJECT REFCOUNT of a COPY of a shared integer (not generated);
+- 7.2-only argument checks: BITCOUNT/BITPOS parse the range before the key
+  lookup, ZRANK/ZREVRANK take WITHSCORE, XREAD's "Unbalanced 'xread'" text,
+  XSETID below max_deleted_entry_id, XREADGROUP creating its consumer without
+  reading, a blocked XREADGROUP re-run (NOGROUP) where 7.0 says UNBLOCKED;
+- unspecified order: hash-table sets/hashes, random picks, SCAN cursors,
+  SORT BY nosort / ALPHA BY ties, lex ranges over mixed scores in a skiplist.
 """
 
 from __future__ import annotations
