@@ -2,25 +2,31 @@
 """The per-connection request loop in C: parse, dispatch, call the handler, encode the reply.
 
 ``Dispatcher.process`` replaces the Python loop that sent every request through
-``executor.process_command`` and ``executor.call``.  While the client is in the
-common state (``executor.fast_path_client``: authenticated, no MULTI, no RESP2
-subscriptions, no MONITOR, no pause, not loading, no write gates, not a
-replica...) a command accepted by ``executor.fast_path_command`` with a valid
-arity goes straight to its handler: every check of ``process_command`` would
-pass, so only what ``call`` does is left, and it is done here with C fields.
-Statistics are counted in the command's ``Entry``: ``total_commands_processed``
-and the client's ``last_cmd`` are written at the end of every batch, the
-per-command counters (read only by INFO and CONFIG RESETSTAT, which are never
-fast-path commands) before the next command of any client takes the slow path.  Everything else (unknown names, arity errors, subcommands, MULTI, AUTH,
-pause, ...) runs through ``executor.process_command`` exactly as before, and
-the state is re-read after it.  executor.py stays the single source of truth:
-change a check there and update ``fast_path_client`` / ``fast_path_command``.
+``executor.process_command`` and ``executor.call``.  While the client and the
+server are in the common state (``executor.fast_path_client`` and
+``fast_path_server``: authenticated, no MULTI, no RESP2 subscriptions, reply
+mode ON, no MONITOR, no pause, not loading, no write gate, not a replica...) a
+command accepted by ``executor.fast_path_command`` with a valid arity goes
+straight to its handler: every check of ``process_command`` would pass, so
+only what ``call`` does is left, and it is done here with C fields.
+
+Statistics are counted in C: the per-command counters (read only by INFO and
+CONFIG RESETSTAT, never fast-path commands) are added to the ``Command``
+objects before the next command of any client takes the slow path;
+``total_commands_processed``, the network counters and the client's
+``last_cmd``/``last_interaction`` at the end of every batch.
+
+Everything else (unknown names, arity errors, subcommands, MULTI, AUTH, pause,
+...) runs through ``executor.process_command`` exactly as before, and the
+state is re-read after it.  executor.py stays the single source of truth (see
+"The fast path" there): change a check there and update the fast-path
+functions next to it.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
-from libc.string cimport memcmp
 from cpython.ref cimport PyObject
+from libc.string cimport memcmp
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC, CLOCK_REALTIME
 
 from ._resp cimport Parser, Writer
@@ -263,6 +269,10 @@ cdef class Dispatcher:
             else:
                 for a in alt:
                     server.propagate(dbid, a)
+            if server.write_gates:
+                # the AOF write failed just now (MISCONF gate armed): the next writes of this
+                # batch must meet the gate in process_command, as they did before
+                self.fast = False
         if self.waiters and reply is not _BLOCKED and self.blocking.ready:
             self.blocking.handle_ready()
         return reply

@@ -227,7 +227,9 @@ def internal_error(c: Client, cmd: Command, exc: BaseException) -> ReplyError:
 #   another client must call that connection's ``dispatcher.client_changed()``.
 # * fast_path_server(server) & FAST_OK, read at the start of every batch (other
 #   clients and timers change these: MONITOR, CLIENT PAUSE, MISCONF/NOREPLICAS
-#   gates, REPLICAOF, loading) and after each slow-path command.
+#   gates, REPLICAOF, loading) and after each slow-path command.  Within a batch
+#   only propagation can change one (a failed AOF write arms the MISCONF gate):
+#   the dispatcher checks write_gates after propagating.
 # * fast_path_command(cmd): a plain data command (no subcommands).  It cannot
 #   change anything the two functions above read (the commands that do are all
 #   refused below), and it does not read the statistics the dispatcher adds later:
