@@ -190,16 +190,27 @@ class RawClient:
         if resp == 3:
             self.call("HELLO", "3")
 
-    def call(self, *args) -> bytes:
+    def send(self, *args) -> None:
+        """Send one command without waiting for its reply."""
         parts = [b"*%d\r\n" % len(args)]
         for a in args:
             if isinstance(a, str):
                 a = a.encode()
-            elif isinstance(a, int):
+            elif isinstance(a, (int, float)):
                 a = str(a).encode()
             parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
         self.sock.sendall(b"".join(parts))
+
+    def call(self, *args) -> bytes:
+        self.send(*args)
         return self.read_reply()
+
+    def has_reply(self, wait: float = 0.2) -> bool:
+        """Whether reply bytes arrive within ``wait`` seconds."""
+        import select
+
+        r, _, _ = select.select([self.sock], [], [], wait)
+        return bool(r)
 
     def read_reply(self) -> bytes:
         reader = self._hiredis.Reader(notEnoughData=Ellipsis)
@@ -286,3 +297,26 @@ def aof_commands(srv: ServerProcess) -> list[list[bytes]]:
             pos = eol + 2 + ln + 2
         out.append(args)
     return [c for c in out if c[0].upper() != b"SELECT"]
+
+
+@pytest.fixture
+def conns(server, r):
+    """A factory of raw connections to the flushed shared server, closed afterwards."""
+    made: list[RawClient] = []
+
+    def make(resp: int = 2) -> RawClient:
+        c = RawClient(server.port, resp)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def block(waiter: RawClient, actor: RawClient, *cmd) -> None:
+    """Send a blocking command and make sure the server has seen it before ``actor`` acts."""
+    waiter.send(*cmd)
+    time.sleep(0.05)
+    assert actor.call("PING") == b"+PONG\r\n"
+    assert not waiter.has_reply(0.05), "the command should be blocked"

@@ -8,51 +8,10 @@ processed after the blocking command was.
 
 from __future__ import annotations
 
-import select
 import time
 
 import pytest
-from conftest import RawClient, aof_commands
-
-
-class Conn(RawClient):
-    """A raw client that can send without waiting, and tell whether a reply is pending."""
-
-    def send(self, *args) -> None:
-        parts = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, str):
-                a = a.encode()
-            elif isinstance(a, (int, float)):
-                a = str(a).encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(parts))
-
-    def has_reply(self, wait: float = 0.2) -> bool:
-        r, _, _ = select.select([self.sock], [], [], wait)
-        return bool(r)
-
-
-@pytest.fixture
-def conns(server, r):
-    made: list[Conn] = []
-
-    def make(resp: int = 2) -> Conn:
-        c = Conn(server.port, resp)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-
-
-def block(waiter: Conn, actor: Conn, *cmd) -> None:
-    """Send a blocking command and make sure the server has seen it before ``actor`` acts."""
-    waiter.send(*cmd)
-    time.sleep(0.05)
-    assert actor.call("PING") == b"+PONG\r\n"
-    assert not waiter.has_reply(0.05), "the command should be blocked"
+from conftest import RawClient, aof_commands, block
 
 
 def bulk_pair(key: bytes, val: bytes) -> bytes:
@@ -370,7 +329,7 @@ def _propagated_during(srv, fn) -> list[list[bytes]]:
 
 
 def test_blocking_pops_served_at_once_propagate_as_plain_pops(aof_server):
-    c = Conn(aof_server.port)
+    c = RawClient(aof_server.port)
     try:
         c.call("FLUSHALL")
         c.call("RPUSH", "l", "a", "b", "c", "d", "e")
@@ -396,7 +355,7 @@ def test_blocking_pops_served_at_once_propagate_as_plain_pops(aof_server):
 
 
 def test_served_later_propagates_after_the_push(aof_server):
-    p, w1, w2, w3 = (Conn(aof_server.port) for _ in range(4))
+    p, w1, w2, w3 = (RawClient(aof_server.port) for _ in range(4))
     try:
         p.call("FLUSHALL")
         block(w1, p, "BLPOP", "k", "0")
