@@ -171,6 +171,14 @@ class Database:
         self.signal_deleted(key, old)
         return True
 
+    def drop_if_empty(self, key: bytes, value: Any) -> bool:
+        """Delete a collection its last element just left, with the ``del`` event (Redis keeps no empty keys)."""
+        if value:
+            return False
+        self.delete(key)
+        self.changed(key, b"del", b"g", 0)
+        return True
+
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
 

@@ -147,9 +147,7 @@ def hdel(c: Client, argv: list[bytes]) -> Any:
     if deleted:
         db = c.db
         db.changed(key, b"hdel", b"h", deleted)
-        if not h:
-            db.delete(key)
-            db.changed(key, b"del", b"g", 0)
+        db.drop_if_empty(key, h)
     return deleted
 
 

@@ -73,9 +73,7 @@ def elements_removed(c: Client, key: bytes, lst: deque[bytes], where: int, n: in
     """listElementsRemoved: pop event, delete an emptied list (del event), dirty += n."""
     db = c.db
     db.changed(key, b"lpop" if where == LEFT else b"rpop", b"l", n)
-    if not lst:
-        db.delete(key)
-        db.changed(key, b"del", b"g", 0)
+    db.drop_if_empty(key, lst)
 
 
 def pop_range(lst: deque[bytes], where: int, count: int) -> list[bytes]:
@@ -359,9 +357,7 @@ def lrem(c: Client, argv: list[bytes]) -> Any:
     if n:
         db = c.db
         db.changed(key, b"lrem", b"l", n)
-        if not lst:
-            db.delete(key)
-            db.changed(key, b"del", b"g", 0)
+        db.drop_if_empty(key, lst)
     return n
 
 
@@ -394,9 +390,7 @@ def ltrim(c: Client, argv: list[bytes]) -> Any:
                 lst.extend(kept)
     db = c.db
     db.changed(key, b"ltrim", b"l", removed)
-    if not lst:
-        db.delete(key)
-        db.changed(key, b"del", b"g", 0)
+    db.drop_if_empty(key, lst)
     return OK
 
 

@@ -36,12 +36,6 @@ def _get_set(c: Client, key: bytes, write: bool = False) -> set[bytes] | None:
     return c.db.get_typed(key, set, write)  # type: ignore[no-any-return]
 
 
-def _deleted_if_empty(c: Client, key: bytes, s: set[bytes]) -> None:
-    if not s:
-        c.db.delete(key)
-        c.db.changed(key, b"del", b"g", 0)
-
-
 def _random_member(s: set[bytes]) -> bytes:
     return next(islice(iter(s), random.randrange(len(s)), None))
 
@@ -105,7 +99,7 @@ def srem(c: Client, argv: list[bytes]) -> Any:
                 break
     if removed:
         c.db.changed(key, b"srem", b"s", removed)
-        _deleted_if_empty(c, key, s)
+        c.db.drop_if_empty(key, s)
     return removed
 
 
@@ -184,7 +178,7 @@ def spop(c: Client, argv: list[bytes]) -> Any:
         m = s.pop()
     c.db.changed(key, b"spop", b"s")
     c.propagate_argv = [[b"SREM", key, m]]
-    _deleted_if_empty(c, key, s)
+    c.db.drop_if_empty(key, s)
     return m
 
 
@@ -231,7 +225,7 @@ def smove(c: Client, argv: list[bytes]) -> Any:
         return 0
     ss.discard(m)
     db.changed(src, b"srem", b"s")
-    _deleted_if_empty(c, src, ss)
+    c.db.drop_if_empty(src, ss)
     if ds is None:
         ds = set()
         db.add(dst, ds)

@@ -679,9 +679,7 @@ def _pop_from(c: Client, key: bytes, z: ZSet, where: int, emitkey: bool, count: 
     popped = [z.pop_at(idx) for _ in range(rangelen)]
     db = c.db
     db.changed(key, _POP_EVENT[where], b"z", rangelen)
-    if not z:
-        db.delete(key)
-        db.changed(key, b"del", b"g", 0)
+    db.drop_if_empty(key, z)
     if nested:
         items: list[Any] = [[m, s] for s, m in popped]
     else:
