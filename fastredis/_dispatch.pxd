@@ -1,3 +1,4 @@
+from ._native cimport Keyspace
 from ._resp cimport Parser, Writer
 
 
@@ -8,6 +9,7 @@ cdef class Entry:
     cdef Py_ssize_t arity
     cdef bint fast
     cdef bint write
+    cdef int native  # _native code, 0 when the command has no native handler
     # statistics not yet added to the Command (see Dispatcher.flush_stats)
     cdef long long calls
     cdef long long nsec
@@ -34,6 +36,8 @@ cdef class Dispatcher:
     cdef bint fast
     cdef bint prop
     cdef bint waiters
+    cdef bint native  # natives may run this batch (see _native.pyx)
+    cdef Keyspace ks
     cdef Entry last
     cdef bytes last_flushed
     cdef bytes cached_name
@@ -47,6 +51,7 @@ cdef class Dispatcher:
     cdef int _account(self, Py_ssize_t nout) except -1
     cdef Py_ssize_t _send(self) except -1
     cdef object _call(self, Entry e, list argv)
+    cdef int _native_done(self, Entry e, list argv, int result) except -1
     cpdef flush_stats(self)
     cpdef process(self)
     cpdef flush(self)

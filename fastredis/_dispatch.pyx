@@ -29,6 +29,7 @@ from cpython.ref cimport PyObject
 from libc.string cimport memcmp
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC, CLOCK_REALTIME
 
+from ._native cimport NATIVE_FALLBACK, NATIVE_WROTE, Keyspace, Pending, native_code, run_native
 from ._resp cimport Parser, Writer
 
 from ._resp import ReplyError
@@ -37,6 +38,7 @@ from .context import REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT
 from .executor import (
     FAST_OK,
     FAST_PROPAGATE,
+    FAST_QUIET,
     FAST_WAITERS,
     account_batch,
     command_named,
@@ -58,6 +60,7 @@ cdef object _account_batch = account_batch
 cdef long _FAST_OK = FAST_OK
 cdef long _FAST_PROPAGATE = FAST_PROPAGATE
 cdef long _FAST_WAITERS = FAST_WAITERS
+cdef long _FAST_QUIET = FAST_QUIET
 cdef object _fast_path_command = fast_path_command
 cdef object _internal_error = internal_error
 cdef object _process_command = process_command
@@ -89,6 +92,7 @@ cdef class Entry:
         self.arity = cmd.arity
         self.fast = bool(_fast_path_command(cmd))
         self.write = "write" in cmd.flags
+        self.native = native_code(cmd) if self.fast else 0
         self.calls = 0
         self.nsec = 0
         self.failed = 0
@@ -105,6 +109,8 @@ cdef list _touched = []
 cdef long long _pending_total = 0  # commands run
 cdef long long _pending_in = 0  # bytes read
 cdef long long _pending_reads = 0
+cdef Pending _pend  # keyspace hits/misses and dirty counted by the natives
+_pend.hits = _pend.misses = _pend.dirty = 0
 
 
 cdef int _flush_entries() except -1:
@@ -166,6 +172,8 @@ cdef class Dispatcher:
         self.cached_name = None
         self.cached_entry = None
         self.read_at = 0.0
+        self.native = False
+        self.ks = Keyspace()
 
     property client:
         """The Client (None once the connection is gone)."""
@@ -225,6 +233,9 @@ cdef class Dispatcher:
         self.fast = self.client_ok and (state & _FAST_OK) != 0
         self.prop = (state & _FAST_PROPAGATE) != 0
         self.waiters = (state & _FAST_WAITERS) != 0
+        self.native = self.fast and not self.waiters and (state & _FAST_QUIET) != 0
+        if self.native:
+            self.ks.load(self._client.db, self.client_resp)
         self.writer.resp = self.client_resp
         self.t_prev = _mono_ns()
         return 0
@@ -277,9 +288,31 @@ cdef class Dispatcher:
             self.blocking.handle_ready()
         return reply
 
+    cdef int _native_done(self, Entry e, list argv, int result) except -1:
+        """What _call does after the handler, for a command a native handler ran."""
+        global _pending_total
+        cdef long long t = _mono_ns()
+        e.nsec += t - self.t_prev
+        self.t_prev = t
+        e.calls += 1
+        if not e.listed:
+            e.listed = True
+            _touched.append(e)
+        _pending_total += 1
+        self.last = e
+        if result == NATIVE_WROTE and self.prop:
+            server = self.server
+            server.propagate(self.ks.db.id, argv)
+            if server.write_gates:
+                self.fast = self.native = False  # see _call
+        return 0
+
     cdef int _account(self, Py_ssize_t nout) except -1:
         """Hand the counters kept in C to INFO's stats and the client (CLIENT LIST idle=, cmd=)."""
         global _pending_total, _pending_in, _pending_reads
+        if _pend.dirty:
+            self.server.dirty += _pend.dirty
+            _pend.dirty = 0
         cdef bytes name = None
         if self.last is not None:
             name = self.last.fullname
@@ -291,8 +324,9 @@ cdef class Dispatcher:
                 self.last_flushed = name
         if _pending_in or nout or _pending_total or name is not None or self.read_at:
             _account_batch(self.stats, self._client, _pending_in, _pending_reads, nout, _pending_total, name,
-                           self.read_at)
+                           self.read_at, _pend.hits, _pend.misses)
             _pending_in = _pending_reads = _pending_total = 0
+            _pend.hits = _pend.misses = 0
             self.read_at = 0.0
         return 0
 
@@ -330,6 +364,7 @@ cdef class Dispatcher:
         cdef Entry e
         cdef object reply
         cdef int mode
+        cdef int r
         try:
             self._refresh()
             while True:
@@ -350,6 +385,12 @@ cdef class Dispatcher:
                             argc = len(argv)
                             arity = e.arity
                             if not ((arity > 0 and argc != arity) or argc < -arity):
+                                if e.native and self.native:
+                                    r = run_native(e.native, self.ks, argv, writer, &_pend)
+                                    if r != NATIVE_FALLBACK:
+                                        self._native_done(e, argv, r)
+                                        i += 1
+                                        continue
                                 reply = self._call(e, argv)
                                 if reply is _BLOCKED:
                                     self.waiting = True

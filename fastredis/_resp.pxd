@@ -1,3 +1,6 @@
+cdef int parse_ll(const char *s, Py_ssize_t n, long long *out) noexcept nogil
+
+
 cdef class Parser:
     cdef char *buf
     cdef Py_ssize_t cap

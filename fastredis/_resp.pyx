@@ -681,9 +681,26 @@ cdef class Writer:
         return 0
 
     cdef int _header(self, char prefix, long long n) except -1:
+        """``<prefix><n>\\r\\n`` (digits written backwards: no snprintf on the hot path)."""
         cdef char tmp[32]
-        cdef int k = snprintf(tmp, 32, "%c%lld\r\n", prefix, n)
-        return self._put(tmp, k)
+        cdef char *end = tmp + 32
+        cdef char *p = end
+        cdef unsigned long long u = <unsigned long long>0 - <unsigned long long>n if n < 0 else <unsigned long long>n
+        p -= 2
+        p[0] = b'\r'
+        p[1] = b'\n'
+        while True:
+            p -= 1
+            p[0] = <char>(48 + u % 10)
+            u //= 10
+            if u == 0:
+                break
+        if n < 0:
+            p -= 1
+            p[0] = b'-'
+        p -= 1
+        p[0] = prefix
+        return self._put(p, end - p)
 
     cdef int _bulk(self, const char *data, Py_ssize_t n) except -1:
         self._reserve(n + 24)

@@ -265,7 +265,7 @@ def fast_path_client(c: Client) -> bool:
     )
 
 
-FAST_OK, FAST_PROPAGATE, FAST_WAITERS = 1, 2, 4
+FAST_OK, FAST_PROPAGATE, FAST_WAITERS, FAST_QUIET = 1, 2, 4, 8
 
 
 def fast_path_server(server: Any) -> int:
@@ -278,11 +278,13 @@ def fast_path_server(server: Any) -> int:
         state |= FAST_PROPAGATE
     if server.blocking.has_waiters:
         state |= FAST_WAITERS
+    if not server.notify_flags:
+        state |= FAST_QUIET  # no keyspace notifications: _native handlers may run
     return state
 
 
 def account_batch(stats: Any, c: Client | None, nin: int, nreads: int, nout: int, ncmds: int,
-                  last_cmd: bytes | None, read_at: float) -> None:
+                  last_cmd: bytes | None, read_at: float, hits: int = 0, misses: int = 0) -> None:
     """The counters the dispatcher keeps in C during a batch: one call at its end (in bytecode,
     CPython's attribute caches make these updates cheaper than the C API's generic ones)."""
     if nin:
@@ -293,6 +295,10 @@ def account_batch(stats: Any, c: Client | None, nin: int, nreads: int, nout: int
         stats.total_writes_processed += 1
     if ncmds:
         stats.total_commands_processed += ncmds
+    if hits:
+        stats.keyspace_hits += hits
+    if misses:
+        stats.keyspace_misses += misses
     if c is not None:
         if read_at:
             c.last_interaction = read_at
