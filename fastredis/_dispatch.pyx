@@ -235,7 +235,7 @@ cdef class Dispatcher:
         self.waiters = (state & _FAST_WAITERS) != 0
         self.native = self.fast and not self.waiters and (state & _FAST_QUIET) != 0
         if self.native:
-            self.ks.load(self._client.db, self.client_resp)
+            self.ks.load(self._client.db, self.client_resp, self.prop)
         self.writer.resp = self.client_resp
         self.t_prev = _mono_ns()
         return 0

@@ -20,8 +20,10 @@ cdef class Keyspace:
     cdef dict expires      # db.expires
     cdef bint writable     # writes may run natively (no WATCHed key in this db)
     cdef int resp          # the client's protocol (2 or 3)
+    cdef bint propagating  # writes are propagated (AOF, replicas): natives whose propagated form
+                           # is not their argv (SPOP -> SREM) must fall back
 
-    cdef int load(self, object db, int resp) except -1
+    cdef int load(self, object db, int resp, bint propagating) except -1
 
 
 cdef int native_code(object cmd) except -1

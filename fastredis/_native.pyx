@@ -20,7 +20,7 @@ The contract, which keeps the Python handler the one definition of a command:
   write only stores the value and counts ``dirty``; a read counts hits/misses.
 * A write returns ``NATIVE_WROTE`` and is propagated (AOF, replicas) with its
   argv as it is; a command whose propagated form differs (SPOP -> SREM...)
-  must fall back when ``propagating`` is set by the caller, or not be native.
+  must fall back when ``Keyspace.propagating`` is set, or not be native.
 
 Every native command is also run through its Python handler by
 tests/test_native.py (the same commands with notifications on, which disables
@@ -46,8 +46,9 @@ cdef extern from *:
 cdef class Keyspace:
     """The client's database as the natives see it, re-read by the dispatcher every batch."""
 
-    cdef int load(self, object db, int resp) except -1:
+    cdef int load(self, object db, int resp, bint propagating) except -1:
         self.db = db
+        self.propagating = propagating
         self.data = db.data
         self.expires = db.expires
         self.writable = not db.watched
