@@ -40,7 +40,7 @@ from .executor import (
     FAST_PROPAGATE,
     FAST_QUIET,
     FAST_WAITERS,
-    account_batch,
+    account_counters,
     command_named,
     count_error,
     fast_path_client,
@@ -56,7 +56,7 @@ cdef object _command_named = command_named
 cdef object _count_error = count_error
 cdef object _fast_path_client = fast_path_client
 cdef object _fast_path_server = fast_path_server
-cdef object _account_batch = account_batch
+cdef object _account_counters = account_counters
 cdef long _FAST_OK = FAST_OK
 cdef long _FAST_PROPAGATE = FAST_PROPAGATE
 cdef long _FAST_WAITERS = FAST_WAITERS
@@ -104,13 +104,27 @@ cdef dict _by_name = {}
 cdef dict _by_cmd = {}
 # entries with statistics not yet added to their Command (any connection's)
 cdef list _touched = []
-# counted during a batch, added to INFO's stats by account_batch at its end (or before a
-# slow-path command, which may be INFO)
+# Counted in C by every connection and added to the server's stats and dirty counter by
+# _sync_counters, which ServerContext.sync_stats runs (the cron, INFO) and the dispatcher runs
+# before any slow-path command: nothing reads these figures in between.
 cdef long long _pending_total = 0  # commands run
 cdef long long _pending_in = 0  # bytes read
 cdef long long _pending_reads = 0
+cdef long long _pending_out = 0  # bytes written
+cdef long long _pending_writes = 0
 cdef Pending _pend  # keyspace hits/misses and dirty counted by the natives
 _pend.hits = _pend.misses = _pend.dirty = 0
+cdef object _server = None  # the ServerContext the counters belong to (one per process)
+
+
+def _sync_counters():
+    """Add the counters kept in C to the server's stats and dirty (ServerContext.stats_sources)."""
+    global _pending_total, _pending_in, _pending_reads, _pending_out, _pending_writes
+    if _pending_in or _pending_out or _pending_total or _pend.dirty:
+        _account_counters(_server, _pending_in, _pending_reads, _pending_out, _pending_writes, _pending_total,
+                          _pend.hits, _pend.misses, _pend.dirty)
+        _pending_in = _pending_reads = _pending_out = _pending_writes = _pending_total = 0
+        _pend.hits = _pend.misses = _pend.dirty = 0
 
 
 cdef int _flush_entries() except -1:
@@ -153,6 +167,13 @@ cdef class Dispatcher:
     """Runs one connection's requests; owns its parser, writer and output."""
 
     def __init__(self, conn, server, Parser parser, Writer writer):
+        global _server
+        if _server is not server:
+            if _server is not None:
+                _sync_counters()
+            _server = server
+            if _sync_counters not in server.stats_sources:
+                server.stats_sources.append(_sync_counters)
         self.conn = conn
         self.server = server
         self.stats = server.stats
@@ -308,25 +329,25 @@ cdef class Dispatcher:
         return 0
 
     cdef int _account(self, Py_ssize_t nout) except -1:
-        """Hand the counters kept in C to INFO's stats and the client (CLIENT LIST idle=, cmd=)."""
-        global _pending_total, _pending_in, _pending_reads
-        if _pend.dirty:
-            self.server.dirty += _pend.dirty
-            _pend.dirty = 0
-        cdef bytes name = None
+        """End of a batch: count the bytes sent; the client's CLIENT LIST idle= and cmd=."""
+        global _pending_out, _pending_writes
+        cdef bytes name
+        cdef object c = self._client
+        if nout:
+            _pending_out += nout
+            _pending_writes += 1
+        if c is None:
+            self.last = None
+            return 0
         if self.last is not None:
             name = self.last.fullname
             self.last = None
             # a slow-path command in between sets last_cmd itself and clears last_flushed
-            if name is self.last_flushed:
-                name = None
-            else:
+            if name is not self.last_flushed:
                 self.last_flushed = name
-        if _pending_in or nout or _pending_total or name is not None or self.read_at:
-            _account_batch(self.stats, self._client, _pending_in, _pending_reads, nout, _pending_total, name,
-                           self.read_at, _pend.hits, _pend.misses)
-            _pending_in = _pending_reads = _pending_total = 0
-            _pend.hits = _pend.misses = 0
+                c.last_cmd = name
+        if self.read_at:
+            c.last_interaction = self.read_at
             self.read_at = 0.0
         return 0
 
@@ -335,6 +356,7 @@ cdef class Dispatcher:
         if _touched:
             _flush_entries()
         self._account(0)
+        _sync_counters()
 
     cdef Entry _lookup(self, object name):
         """The Entry for argv[0]: pipelines repeat names, so the last one is compared first."""
@@ -463,9 +485,11 @@ cdef class Dispatcher:
 
     cpdef flush(self):
         """Send the replies written so far."""
+        global _pending_out, _pending_writes
         cdef Py_ssize_t n = self._send()
         if n:
-            _account_batch(self.stats, None, 0, 0, n, 0, None, 0.0)
+            _pending_out += n
+            _pending_writes += 1
 
     def send_reply(self, reply):
         """Write a reply outside the request loop (unblocked client)."""

@@ -89,8 +89,16 @@ class ServerContext:
         # where writes go (AOF, replication backlog); only the active ones are called
         self._propagators: list[tuple[Callable[[], bool], Callable[[int, list[bytes]], None]]] = []
         self.extras: dict[str, Any] = {}
+        # counters kept elsewhere (the request loop counts in C) and added to ``stats``/``dirty``
+        # by these callbacks: sync_stats() runs them before anything reads the figures
+        self.stats_sources: list[Callable[[], None]] = []
         self.pubsub = PubSub()
         attach_notifications(self)
+
+    def sync_stats(self) -> None:
+        """Bring ``stats`` and ``dirty`` up to date (the cron, INFO, before any slow-path command)."""
+        for source in self.stats_sources:
+            source()
 
     def client_id(self) -> int:
         cid = self.next_client_id

@@ -234,8 +234,12 @@ def internal_error(c: Client, cmd: Command, exc: BaseException) -> ReplyError:
 #   change anything the two functions above read (the commands that do are all
 #   refused below), and it does not read the statistics the dispatcher adds later:
 #   per-command calls/usec/failed_calls before the next slow-path command of any
-#   client (INFO, CONFIG RESETSTAT), total_commands_processed, the network
-#   counters and CLIENT LIST cmd=/idle= at the end of each batch.
+#   client (INFO, CONFIG RESETSTAT); total_commands_processed, the network
+#   counters, keyspace hits/misses counted by natives and the natives' dirty
+#   before any slow-path command and whenever ServerContext.sync_stats runs (the
+#   cron, INFO); CLIENT LIST cmd=/idle= at the end of each batch.
+# * FAST_QUIET (no keyspace notifications) and no FAST_WAITERS: the commands with a
+#   native handler (_native.pyx) may run it instead of the Python one.
 #
 # The dispatcher then does what call() does: handler, ReplyError/internal error,
 # calls/usec/failed_calls and errorstats, propagation when dirty changed and a
@@ -283,27 +287,18 @@ def fast_path_server(server: Any) -> int:
     return state
 
 
-def account_batch(stats: Any, c: Client | None, nin: int, nreads: int, nout: int, ncmds: int,
-                  last_cmd: bytes | None, read_at: float, hits: int = 0, misses: int = 0) -> None:
-    """The counters the dispatcher keeps in C during a batch: one call at its end (in bytecode,
-    CPython's attribute caches make these updates cheaper than the C API's generic ones)."""
-    if nin:
-        stats.total_net_input_bytes += nin
-        stats.total_reads_processed += nreads
-    if nout:
-        stats.total_net_output_bytes += nout
-        stats.total_writes_processed += 1
-    if ncmds:
-        stats.total_commands_processed += ncmds
-    if hits:
-        stats.keyspace_hits += hits
-    if misses:
-        stats.keyspace_misses += misses
-    if c is not None:
-        if read_at:
-            c.last_interaction = read_at
-        if last_cmd is not None:
-            c.last_cmd = last_cmd
+def account_counters(server: Any, nin: int, nreads: int, nout: int, nwrites: int, ncmds: int,
+                     hits: int, misses: int, dirty: int) -> None:
+    """Add the counters the dispatcher keeps in C to the server's (see ServerContext.sync_stats)."""
+    stats = server.stats
+    stats.total_net_input_bytes += nin
+    stats.total_reads_processed += nreads
+    stats.total_net_output_bytes += nout
+    stats.total_writes_processed += nwrites
+    stats.total_commands_processed += ncmds
+    stats.keyspace_hits += hits
+    stats.keyspace_misses += misses
+    server.dirty += dirty
 
 
 def _repr_arg(a: bytes) -> str:

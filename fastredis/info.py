@@ -149,6 +149,7 @@ def select_sections(args: list[bytes]) -> list[Section]:
 
 def generate(ctx: ServerContext, args: list[bytes]) -> bytes:
     """The INFO text: ``# Title\\r\\nfield:value\\r\\n`` blocks separated by an empty line."""
+    ctx.sync_stats()
     parts: list[str] = []
     for sec in select_sections(args):
         lines = [f"# {sec.title}\r\n"]

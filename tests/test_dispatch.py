@@ -211,3 +211,4 @@ def test_client_pause_write_holds_fast_path_writes(server):
         admin.execute_command("CLIENT", "UNPAUSE")
         admin.close()
         s.close()
+
