@@ -28,6 +28,8 @@ cdef class Dispatcher:
     cdef object _transport
     cdef object t_write
     cdef object t_buffered
+    cdef int fd             # the socket, written directly while uvloop holds nothing (see _send)
+    cdef bint direct
     cdef public bint closed
     cdef public bint waiting
     cdef list pending

@@ -23,7 +23,7 @@ state is re-read after it.  executor.py stays the single source of truth (see
 functions next to it.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
 from cpython.ref cimport PyObject
 from libc.string cimport memcmp
@@ -68,6 +68,12 @@ cdef int _REPLY_ON = REPLY_ON
 cdef int _REPLY_OFF = REPLY_OFF
 cdef int _REPLY_SKIP = REPLY_SKIP
 cdef int _REPLY_SKIP_NEXT = REPLY_SKIP_NEXT
+
+
+cdef extern from "<sys/socket.h>" nogil:
+    ssize_t send(int fd, const void *buf, size_t n, int flags)
+    int MSG_NOSIGNAL
+    int MSG_DONTWAIT
 
 
 cdef inline long long _mono_ns() noexcept:
@@ -214,6 +220,12 @@ cdef class Dispatcher:
             self._transport = t
             self.t_write = t.write if t is not None else None
             self.t_buffered = t.get_write_buffer_size if t is not None else None
+            self.fd = -1
+            self.direct = False
+            if t is not None:
+                sock = t.get_extra_info("socket")
+                if sock is not None:
+                    self.fd = sock.fileno()
 
     cpdef client_changed(self):
         """Re-read the client's fast-path attributes (see executor.fast_path_client)."""
@@ -470,18 +482,38 @@ cdef class Dispatcher:
     # -- output ---------------------------------------------------------------
 
     cdef Py_ssize_t _send(self) except -1:
-        """Write what the writer holds in one transport.write; the byte count (accounted by the caller)."""
+        """Send what the writer holds; the byte count (accounted by the caller).
+
+        While uvloop's transport has nothing queued, the bytes go to the socket with one
+        non-blocking send() (what transport.write would try first, minus its Python-level
+        layers); whatever the kernel does not take, and any error, is handed to
+        transport.write, which queues it or reports the error as usual, and the next sends go
+        through the transport until its buffer is empty again, so the order is kept.
+        """
         cdef Writer w = self.writer
-        cdef Py_ssize_t n
-        if w.len and self._transport is not None and not self.closed:
+        cdef Py_ssize_t n = w.len
+        cdef Py_ssize_t sent
+        if n == 0 or self._transport is None or self.closed:
+            return 0
+        if not self.direct and self.fd >= 0 and w.cap <= 1024 * 1024 and not self.t_buffered():
+            self.direct = True
+        if self.direct:
+            sent = send(self.fd, w.buf, n, MSG_NOSIGNAL | MSG_DONTWAIT)
+            if sent == n:
+                w.len = 0
+                return n
+            self.direct = False
+            if sent < 0:
+                sent = 0  # EAGAIN: queued; an error: the transport meets it too and closes
+            data = PyBytes_FromStringAndSize(w.buf + sent, n - sent)
+            w.len = 0
+        else:
             data = w.take()
-            n = len(data)
-            self.t_write(data)
-            if self.t_buffered():
-                # only a client that does not keep up leaves bytes queued: check its class limits
-                self.conn._check_output_limit()
-            return n
-        return 0
+        self.t_write(data)
+        if self.t_buffered():
+            # only a client that does not keep up leaves bytes queued: check its class limits
+            self.conn._check_output_limit()
+        return n
 
     cpdef flush(self):
         """Send the replies written so far."""
@@ -524,5 +556,6 @@ cdef class Dispatcher:
         if self.closed or self._transport is None:
             return
         self.flush()
+        self.direct = False  # the transport may queue these: later replies must follow them
         self.stats.total_net_output_bytes += len(data)
         self._transport.write(data)
