@@ -212,3 +212,26 @@ def test_client_pause_write_holds_fast_path_writes(server):
         admin.close()
         s.close()
 
+
+
+def test_replies_keep_their_order_when_the_socket_fills(server):
+    """Batches written straight to the socket and batches queued in the transport (socket full)
+    interleave without reordering: the client reads nothing until it has sent everything."""
+    value = b"x" * 16384
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(encode("SET", "big", value))
+        assert s.recv(64) == b"+OK\r\n"
+        expect = []
+        for i in range(40):  # separate reads: each batch is sent on its own
+            s.sendall((encode("GET", "big") + encode("INCR", "n")) * 50)
+            for j in range(50):
+                expect.append(b"$16384\r\n" + value + b"\r\n")
+                expect.append(b":%d\r\n" % (i * 50 + j + 1))
+            time.sleep(0.005)
+        want = b"".join(expect)
+        got = bytearray()
+        while len(got) < len(want):
+            chunk = s.recv(1 << 20)
+            assert chunk
+            got += chunk
+        assert bytes(got) == want
