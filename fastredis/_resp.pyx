@@ -190,31 +190,67 @@ def split_args(line):
     space, tab, CR or LF (so ``\v`` and ``\f`` stay in it); the string ends at a NUL.
     """
     cdef bytes data = bytes(line)
-    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data)
-    cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    return split_c(<const unsigned char *>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+
+
+cdef object split_c(const unsigned char *p, Py_ssize_t n):
+    """split_args on a buffer: a list of bytes, or None on unbalanced quotes."""
     cdef const unsigned char *nul = <const unsigned char *>memchr(p, 0, n)
+    cdef unsigned char small[256]
+    cdef unsigned char *out
+    cdef list result = []
     if nul != NULL:
         n = nul - p
+    if n <= 256:
+        out = small
+    else:
+        out = <unsigned char *>PyMem_Malloc(n)  # an argument is never longer than the line
+        if out == NULL:
+            raise MemoryError()
+    try:
+        if not _split_into(p, n, out, result):
+            return None
+        return result
+    finally:
+        if out != small:
+            PyMem_Free(out)
+
+
+cdef bint _split_into(const unsigned char *p, Py_ssize_t n, unsigned char *out, list result) except -1:
     cdef Py_ssize_t i = 0
+    cdef Py_ssize_t k, start
     cdef int inq, insq, done
     cdef unsigned char c
-    cdef bytearray cur
-    cdef list result = []
     while True:
         while i < n and is_space(p[i]):
             i += 1
         if i >= n:
-            return result
+            return True
+        # the common case: an unquoted word, taken as it is
+        start = i
+        while i < n:
+            c = p[i]
+            if c == b' ' or c == b'\n' or c == b'\r' or c == b'\t' or c == b'"' or c == b"'":
+                break
+            i += 1
+        if i >= n or p[i] != b'"' and p[i] != b"'":
+            result.append(PyBytes_FromStringAndSize(<const char *>p + start, i - start))
+            if i < n:
+                i += 1
+            continue
+        # a quote inside the word: the general loop from the word's start
+        i = start
+        k = 0
         inq = 0
         insq = 0
         done = 0
-        cur = bytearray()
         while not done:
             if inq:
                 if i >= n:
-                    return None
+                    return False
                 if p[i] == b'\\' and i + 3 < n and p[i + 1] == b'x' and is_hex(p[i + 2]) and is_hex(p[i + 3]):
-                    cur.append(hex_val(p[i + 2]) * 16 + hex_val(p[i + 3]))
+                    out[k] = hex_val(p[i + 2]) * 16 + hex_val(p[i + 3])
+                    k += 1
                     i += 3
                 elif p[i] == b'\\' and i + 1 < n:
                     i += 1
@@ -229,26 +265,30 @@ def split_args(line):
                         c = b'\b'
                     elif c == b'a':
                         c = b'\a'
-                    cur.append(c)
+                    out[k] = c
+                    k += 1
                 elif p[i] == b'"':
                     # closing quote must be followed by a space or nothing
                     if i + 1 < n and not is_space(p[i + 1]):
-                        return None
+                        return False
                     done = 1
                 else:
-                    cur.append(p[i])
+                    out[k] = p[i]
+                    k += 1
             elif insq:
                 if i >= n:
-                    return None
+                    return False
                 if p[i] == b'\\' and i + 1 < n and p[i + 1] == b"'":
                     i += 1
-                    cur.append(39)
+                    out[k] = 39
+                    k += 1
                 elif p[i] == b"'":
                     if i + 1 < n and not is_space(p[i + 1]):
-                        return None
+                        return False
                     done = 1
                 else:
-                    cur.append(p[i])
+                    out[k] = p[i]
+                    k += 1
             else:
                 if i >= n:
                     done = 1
@@ -261,10 +301,11 @@ def split_args(line):
                 elif c == b"'":
                     insq = 1
                 else:
-                    cur.append(c)
+                    out[k] = c
+                    k += 1
             if i < n:
                 i += 1
-        result.append(bytes(cur))
+        result.append(PyBytes_FromStringAndSize(<const char *>out, k))
 
 
 # ---------------------------------------------------------------------------
@@ -447,7 +488,7 @@ cdef class Parser:
         self.start += linelen + 1
         if linelen > 0 and p[linelen - 1] == b'\r':
             linelen -= 1
-        args = split_args(PyBytes_FromStringAndSize(p, linelen))
+        args = split_c(<const unsigned char *>p, linelen)
         if args is None:
             self.error = "Protocol error: unbalanced quotes in request"
             return None

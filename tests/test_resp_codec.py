@@ -460,3 +460,70 @@ def test_format_double_round_trips():
     for _ in range(5000):
         d = rnd.uniform(-1e6, 1e6)
         assert float(format_double(d)) == d
+
+
+def _sdssplitargs_ref(line: bytes) -> list[bytes] | None:
+    """A line-by-line Python transcription of Redis' sdssplitargs (the reference for split_args)."""
+    n = line.find(b"\0")
+    p = line if n < 0 else line[:n]
+    n = len(p)
+    hexd = b"0123456789abcdefABCDEF"
+    i = 0
+    out: list[bytes] = []
+    while True:
+        while i < n and p[i] in b" \n\r\t\v\f":
+            i += 1
+        if i >= n:
+            return out
+        inq = insq = done = False
+        cur = bytearray()
+        while not done:
+            if inq:
+                if i >= n:
+                    return None
+                if p[i] == 92 and i + 3 < n and p[i + 1] == 120 and p[i + 2] in hexd and p[i + 3] in hexd:
+                    cur.append(int(p[i + 2:i + 4], 16))
+                    i += 3
+                elif p[i] == 92 and i + 1 < n:
+                    i += 1
+                    cur.append({110: 10, 114: 13, 116: 9, 98: 8, 97: 7}.get(p[i], p[i]))
+                elif p[i] == 34:
+                    if i + 1 < n and p[i + 1] not in b" \n\r\t\v\f":
+                        return None
+                    done = True
+                else:
+                    cur.append(p[i])
+            elif insq:
+                if i >= n:
+                    return None
+                if p[i] == 92 and i + 1 < n and p[i + 1] == 39:
+                    i += 1
+                    cur.append(39)
+                elif p[i] == 39:
+                    if i + 1 < n and p[i + 1] not in b" \n\r\t\v\f":
+                        return None
+                    done = True
+                else:
+                    cur.append(p[i])
+            else:
+                if i >= n:
+                    break
+                if p[i] in b" \n\r\t":
+                    done = True
+                elif p[i] == 34:
+                    inq = True
+                elif p[i] == 39:
+                    insq = True
+                else:
+                    cur.append(p[i])
+            if i < n:
+                i += 1
+        out.append(bytes(cur))
+
+
+def test_split_args_matches_the_reference_on_random_lines() -> None:
+    rng = random.Random(7)
+    alphabet = b" \t\v\f\r\n\"'\\xaF09zq\0"
+    for size in list(range(12)) * 400 + [300, 700, 5000] * 20:
+        line = bytes(rng.choice(alphabet) for _ in range(size))
+        assert split_args(line) == _sdssplitargs_ref(line), line
