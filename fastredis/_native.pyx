@@ -260,7 +260,8 @@ cdef int _mset(Keyspace ks, list argv, Writer w, Pending *p) except -2:
     return NATIVE_WROTE
 
 
-cdef int _exists(Keyspace ks, list argv, Writer w) except -2:
+cdef int _exists(Keyspace ks, list argv, Writer w, Pending *p) except -2:
+    """A read lookup per argument, like Redis' existsCommand: it counts keyspace hits/misses."""
     cdef Py_ssize_t n = PyList_GET_SIZE(argv)
     cdef Py_ssize_t j
     cdef long long count = 0
@@ -268,9 +269,11 @@ cdef int _exists(Keyspace ks, list argv, Writer w) except -2:
     for j in range(1, n):
         key = _arg(argv, j)
         if _has_ttl(ks, key):
-            return NATIVE_FALLBACK
+            return NATIVE_FALLBACK  # nothing counted yet: the Python handler counts every key
         if PyDict_Contains(ks.data, key) == 1:
             count += 1
+    p.hits += count
+    p.misses += n - 1 - count
     w._header(b':', count)
     return NATIVE_READ
 
@@ -306,7 +309,7 @@ cdef int run_native(int code, Keyspace ks, list argv, Writer w, Pending *p) exce
     if code == N_ECHO:
         return _echo(ks, argv, w)
     if code == N_EXISTS:
-        return _exists(ks, argv, w)
+        return _exists(ks, argv, w, p)
     if code <= N_LLEN:
         return run_list(code, ks, argv, w, p)
     if code <= N_SCARD:
