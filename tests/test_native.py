@@ -395,6 +395,65 @@ def test_debug_reload_between_natives(nat, py):
                       b"$1\r\ny\r\n", b":2\r\n"]
 
 
+def test_client_reply_modes_mid_pipeline(ports):
+    cmds = [("SET", "a", "1"), ("CLIENT", "REPLY", "SKIP"), ("INCR", "a"), ("GET", "a"), ("CLIENT", "REPLY", "OFF"),
+            ("INCR", "a"), ("SET", "b", "2"), ("GET", "b"), ("CLIENT", "REPLY", "ON"), ("GET", "a"), ("GET", "b"),
+            ("CLIENT", "REPLY", "SKIP"), ("CLIENT", "REPLY", "SKIP"), ("EXISTS", "a"), ("INCR", "a")]
+    got = {}
+    for name, port in ports.items():
+        p = Pipe(port)
+        p.run([("FLUSHALL",)])
+        p.send(cmds)
+        got[name] = p.read(6)
+        assert not p.pending(0.05)
+        p.close()
+    assert got["real"][-1] == b":4\r\n"
+    assert got["nat"] == got["real"]
+    assert got["py"] == got["real"]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_subscribed_client(ports, proto):
+    """RESP3 subscribers run natives; RESP2 ones get PING's array and errors for the rest."""
+    got = {}
+    for name, port in ports.items():
+        p, pub = Pipe(port, proto), Pipe(port)
+        try:
+            p.run([("FLUSHALL",)])
+            out = [p.call("SUBSCRIBE", "ch")]
+            out.append(p.run([("PING",), ("SET", "a", "1"), ("GET", "a"), ("INCR", "n"), ("EXISTS", "a", "b"),
+                              ("MSET", "b", "2"), ("ECHO", "x"), ("GET", "missing")]))
+            pub.call("PUBLISH", "ch", "hello")
+            out.append(p.read(1))
+            out.append(p.run([("GET", "b"), ("UNSUBSCRIBE", "ch"), ("INCR", "n")]))
+            got[name] = out
+        finally:
+            p.close()
+            pub.close()
+    assert got["nat"] == got["real"]
+    assert got["py"] == got["real"]
+
+
+def test_protocol_and_reset_mid_pipeline(nat, py):
+    """HELLO and RESET change the client's protocol and db between natives of one pipeline."""
+    cmds = [("FLUSHALL",), ("SET", "a", "1"), ("GET", "missing"), ("HELLO", "3"), ("GET", "missing"), ("GET", "a"),
+            ("SELECT", "1"), ("SET", "a", "db1"), ("GET", "missing"), ("RESET",), ("GET", "a"), ("GET", "missing"),
+            ("HELLO", "3"), ("SELECT", "1"), ("INCR", "n"), ("GET", "missing"), ("HELLO", "2"), ("GET", "missing"),
+            ("GET", "a"), ("EXISTS", "a", "n")]
+    got = []
+    for srv in (nat, py):
+        p = Pipe(srv.port)
+        got.append([r for c, r in zip(cmds, p.run(cmds)) if c[0] != "HELLO"])  # HELLO tells the client id
+        p.close()
+    assert got[0] == got[1]
+    got[0][3:3] = [None]  # back to the indexes of cmds
+    got[0][12:12] = [None]
+    got[0][16:16] = [None]
+    assert [got[0][i] for i in (2, 4, 5, 8, 9, 10, 11, 15, 17, 18, 19)] == [
+        b"$-1\r\n", b"_\r\n", b"$1\r\n1\r\n", b"_\r\n", b"+RESET\r\n", b"$1\r\n1\r\n", b"$-1\r\n",
+        b"_\r\n", b"$-1\r\n", b"$3\r\ndb1\r\n", b":2\r\n"]
+
+
 # -- the Keyspace cached per batch --------------------------------------------------------------
 
 
@@ -518,6 +577,26 @@ def test_statistics_across_connections(ports):
     assert got["py"] == got["real"]
 
 
+def test_resetstat_and_save_after_natives_in_one_pipeline(trio):
+    """Counters still held in C are handed over before CONFIG RESETSTAT and SAVE in the same pipeline."""
+    cmds = [("SET", "a", "1"), ("GET", "a"), ("GET", "nope"), ("EXISTS", "a", "nope"), ("INCR", "n"),
+            ("CONFIG", "RESETSTAT"), ("INFO", "stats"), ("INFO", "commandstats"), ("SET", "b", "1"), ("MSET", "c", "1"),
+            ("SAVE",), ("INFO", "persistence"), ("GET", "a"), ("INCR", "n"), ("INFO", "stats"), ("INFO", "commandstats")]
+    got = {}
+    for name, p in trio.items():
+        out = p.run(cmds)
+        s1, c1, pers, s2, c2 = (_info(out[i]) for i in (6, 7, 11, 14, 15))
+        got[name] = ([out[i] for i in (0, 1, 2, 3, 4, 5, 8, 9, 10, 12, 13)],
+                     [tuple(int(s[k]) for k in ("keyspace_hits", "keyspace_misses", "total_commands_processed"))
+                      for s in (s1, s2)],
+                     int(pers["rdb_changes_since_last_save"]),
+                     [{k: v.split(",usec=")[0] for k, v in c.items()} for c in (c1, c2)])
+    assert got["real"][1] == [(0, 0, 1), (1, 0, 9)]
+    assert got["real"][2] == 0
+    assert got["nat"] == got["real"]
+    assert got["py"] == got["real"]
+
+
 # -- WATCH / MULTI / EXEC -------------------------------------------------------------------
 
 
@@ -565,13 +644,21 @@ def test_watch_other_client_native_write_aborts_exec(ports, resp):
 # -- blocked clients ------------------------------------------------------------------------------
 
 
+def _wait_blocked(p: Pipe, n: int) -> None:
+    """Until the server counts ``n`` blocked clients (asked on ``p``, which runs nothing else meanwhile)."""
+    deadline = time.time() + 10
+    while int(_info(p.call("INFO", "clients"))["blocked_clients"]) != n:
+        assert time.time() < deadline
+        time.sleep(0.01)
+
+
 def test_blocked_client_and_natives_on_other_keys(ports, resp):
     for name, port in ports.items():
         w, b = Pipe(port, resp), Pipe(port, resp)
         try:
             b.run([("FLUSHALL",)])
             w.send([("BLPOP", "q", "0")])
-            time.sleep(0.05)
+            _wait_blocked(b, 1)
             out = [b.run([("SET", "x", "1"), ("INCR", "n"), ("GET", "x"), ("EXISTS", "x", "q"), ("MSET", "a", "1", "b", "2"),
                           ("SET", "q", "str"), ("GET", "q"), ("DEL", "q"), ("INCRBY", "n", "5")])]
             assert not w.pending(0.05), name
@@ -581,7 +668,7 @@ def test_blocked_client_and_natives_on_other_keys(ports, resp):
             out.append(b.run([("GET", "n"), ("SET", "z", "3"), ("GET", "z"), ("LPOP", "q")]))
             # blocked on two keys, woken by the second pipeline's push; natives resume afterwards
             w.send([("BLPOP", "q", "q2", "0")])
-            time.sleep(0.05)
+            _wait_blocked(b, 1)
             out.append(b.run([("INCR", "q3"), ("RPUSH", "q2", "a"), ("INCR", "q3"), ("GET", "q3")]))
             out.append(w.read(1))
             out.append(w.run([("INCR", "q3"), ("GET", "q3")]))
@@ -752,14 +839,14 @@ def _pause_scenario(port: int) -> list:
     a, b = Pipe(port), Pipe(port)
     try:
         a.run([("FLUSHALL",), ("SET", "k", "0")])
-        assert a.call("CLIENT", "PAUSE", "400", "WRITE") == b"+OK\r\n"
+        assert a.call("CLIENT", "PAUSE", "700", "WRITE") == b"+OK\r\n"
         t0 = time.time()
         b.send([("GET", "k"), ("EXISTS", "k"), ("PING",), ("INCR", "k"), ("GET", "k"), ("SET", "k", "9")])
         first = b.read(3)
         out = [first, not b.pending(0.1)]
         out.append(a.run([("GET", "k"), ("EXISTS", "k")]))  # reads of other clients go on
         out.append(b.read(3))
-        out.append(time.time() - t0 >= 0.35)
+        out.append(time.time() - t0 >= 0.65)
         out.append(b.run([("GET", "k"), ("INCR", "k")]))
         return out
     finally:
@@ -822,7 +909,7 @@ _native = st.one_of(
 _other = st.one_of(
     st.tuples(st.just(b"APPEND"), _key, _val),
     st.tuples(st.just(b"SETRANGE"), _key, st.sampled_from([b"0", b"1", b"3"]), _val),
-    st.tuples(st.just(b"RPUSH"), _key, _val),
+    st.tuples(st.just(b"ZADD"), _key, st.sampled_from([b"1", b"2.5"]), _val),
     st.tuples(st.just(b"HSET"), _key, st.just(b"f"), _val),
     st.tuples(st.just(b"EXPIRE"), _key, st.sampled_from([b"100", b"0", b"-1"])),
     st.tuples(st.just(b"SET"), _key, _val, st.sampled_from([b"EX", b"PX"]), st.just(b"100000")),
@@ -851,34 +938,41 @@ def _hits(p: Pipe) -> tuple:
 
 @pytest.fixture(scope="module")
 def fuzz_pipes(ports) -> Iterator[dict]:
-    pipes = {(name, resp): Pipe(port, resp) for name, port in ports.items() for resp in (2, 3)}
+    """Two connections (the pipelining client and another one) per server and protocol."""
+    pipes = {(name, resp, i): Pipe(port, resp) for name, port in ports.items() for resp in (2, 3) for i in (0, 1)}
     yield pipes
     for p in pipes.values():
         p.close()
 
 
-@settings(max_examples=int(os.environ.get("FASTREDIS_FUZZ_EXAMPLES", "0") or 0) or 80, deadline=None,
+@settings(max_examples=int(os.environ.get("FASTREDIS_FUZZ_EXAMPLES", "0") or 0) or 300, deadline=None,
           database=None, derandomize=not os.environ.get("FASTREDIS_FUZZ_RANDOM"),
           suppress_health_check=list(HealthCheck))
 @given(steps=st.lists(_step, min_size=1, max_size=30), cuts=st.lists(st.integers(1, 40), min_size=1, max_size=8),
-       resp=st.sampled_from([2, 3]))
-def test_random_native_pipelines(fuzz_pipes, steps, cuts, resp):
+       between=st.lists(st.one_of(_native, _other), max_size=6), resp=st.sampled_from([2, 3]))
+def test_random_native_pipelines(fuzz_pipes, steps, cuts, between, resp):
+    """Random pipelines from one client; between its pipelines another client runs a command."""
     cmds = [c for s in steps for c in s]
     got = {}
     for name in ("real", "nat", "py"):
-        p = fuzz_pipes[(name, resp)]
+        p, other = fuzz_pipes[(name, resp, 0)], fuzz_pipes[(name, resp, 1)]
+        other.run([(b"UNWATCH",), (b"SELECT", b"0")])
         p.run([(b"UNWATCH",), (b"SELECT", b"0"), (b"FLUSHALL",)])
         h0 = _hits(p)
         replies = []
         i = j = 0
         while i < len(cmds):
             n = cuts[j % len(cuts)]
-            j += 1
             replies += p.run(cmds[i:i + n])
+            if j < len(between):
+                replies += other.run([between[j]])
+            j += 1
             i += n
         h1 = _hits(p)
         got[name] = (replies, (h1[0] - h0[0], h1[1] - h0[1]))
     for name in ("nat", "py"):
-        for cmd, a, b in zip(cmds, got["real"][0], got[name][0]):
-            assert b == a, f"{name} resp{resp}: {cmd!r}: {b!r} != redis {a!r}\n{cmds!r}"
-        assert got[name][1] == got["real"][1], f"{name} resp{resp} hits/misses\n{cmds!r}"
+        mine, want = got[name][0], got["real"][0]
+        first = next((k for k, (a, b) in enumerate(zip(mine, want)) if a != b), None)
+        assert mine == want, f"{name} resp{resp} reply #{first}: {mine[first]!r} != redis {want[first]!r}\n" \
+                             f"{cmds!r}\n{between!r}"
+        assert got[name][1] == got["real"][1], f"{name} resp{resp} hits/misses\n{cmds!r}\n{between!r}"
