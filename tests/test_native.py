@@ -470,6 +470,11 @@ def test_select_flush_swap_in_one_pipeline(trio):
         ("GET", "xc"), ("DBSIZE",), ("SET", "last", "1"), ("SELECT", "1"), ("SET", "last", "2"), ("SELECT", "0"),
         ("GET", "last"), ("MULTI",), ("SELECT", "1"), ("INCR", "last"), ("EXEC",), ("GET", "last"), ("INCR", "last"),
         ("SELECT", "0"), ("GET", "last"),
+        # the same from inside EXEC
+        ("SET", "a", "0"), ("MULTI",), ("SWAPDB", "0", "1"), ("EXEC",), ("GET", "a"), ("INCR", "a"), ("SET", "s", "1"),
+        ("MULTI",), ("FLUSHDB",), ("EXEC",), ("GET", "s"), ("INCR", "a"), ("SET", "s", "2"),
+        ("MULTI",), ("SET", "s", "3"), ("FLUSHALL",), ("INCR", "s"), ("SWAPDB", "1", "0"), ("EXEC",), ("GET", "s"),
+        ("INCR", "s"), ("SELECT", "1"), ("GET", "s"), ("SELECT", "0"), ("DBSIZE",),
     ]
     for batch in (1, 3, 16, len(cmds)):
         same(trio, [("FLUSHALL",), ("SELECT", "0")])
