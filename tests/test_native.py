@@ -825,8 +825,8 @@ def test_save_point_after_native_writes():
     try:
         p = Pipe(srv.port)
         assert p.run([("CONFIG", "GET", "save")])[0] == b"*2\r\n$4\r\nsave\r\n$3\r\n1 1\r\n"
-        p.run([("SET", "a", "1"), ("INCR", "n"), ("MSET", "x", "1", "y", "2")])
-        info = _info(p.call("INFO", "persistence"))
+        # INFO in the same pipeline: the cron (which may save at any time now) cannot run in between
+        info = _info(p.run([("SET", "a", "1"), ("INCR", "n"), ("MSET", "x", "1", "y", "2"), ("INFO", "persistence")])[-1])
         assert info["rdb_changes_since_last_save"] == "4"
         _wait(lambda: _info(p.call("INFO", "persistence"))["rdb_changes_since_last_save"] == "0", timeout=10)
         info = _info(p.call("INFO", "persistence"))
@@ -838,6 +838,34 @@ def test_save_point_after_native_writes():
 
 
 # -- server states that turn natives off ----------------------------------------------------------
+
+
+def test_quit_mid_pipeline(ports):
+    for name, port in ports.items():
+        p = Pipe(port)
+        p.run([("FLUSHALL",)])
+        p.send([("SET", "a", "1"), ("INCR", "n"), ("QUIT",), ("SET", "b", "2"), ("INCR", "n")])
+        assert p.read(3) == [b"+OK\r\n", b":1\r\n", b"+OK\r\n"], name
+        assert p.sock.recv(100) == b"", name
+        p.close()
+        q = Pipe(port)
+        assert q.run([("GET", "a"), ("GET", "b"), ("GET", "n")]) == [b"$1\r\n1\r\n", b"$-1\r\n", b"$1\r\n1\r\n"]
+        q.close()
+
+
+def test_auth_required_before_natives(nat):
+    admin = Pipe(nat.port)
+    assert admin.call("CONFIG", "SET", "requirepass", "pw") == b"+OK\r\n"
+    try:
+        p = Pipe(nat.port)
+        noauth = b"-NOAUTH Authentication required.\r\n"
+        assert p.run([("GET", "a"), ("SET", "a", "1"), ("PING",), ("EXISTS", "a"), ("AUTH", "pw"), ("SET", "a", "1"),
+                      ("GET", "a"), ("INCR", "a"), ("PING",)]) == [
+            noauth, noauth, noauth, noauth, b"+OK\r\n", b"+OK\r\n", b"$1\r\n1\r\n", b":2\r\n", b"+PONG\r\n"]
+        p.close()
+    finally:
+        admin.run([("AUTH", "pw"), ("CONFIG", "SET", "requirepass", ""), ("DEL", "a")])
+        admin.close()
 
 
 def _pause_scenario(port: int) -> list:
