@@ -982,14 +982,17 @@ def fuzz_pipes(ports) -> Iterator[dict]:
           database=None, derandomize=not os.environ.get("FASTREDIS_FUZZ_RANDOM"),
           suppress_health_check=list(HealthCheck))
 @given(steps=st.lists(_step, min_size=1, max_size=30), cuts=st.lists(st.integers(1, 40), min_size=1, max_size=8),
-       between=st.lists(st.one_of(_native, _other), max_size=6), resp=st.sampled_from([2, 3]))
+       between=st.lists(st.one_of(_native, _other, st.sampled_from([(b"MULTI",), (b"EXEC",), (b"WATCH", b"k1", b"n")])),
+                        max_size=6),
+       resp=st.sampled_from([2, 3]))
 def test_random_native_pipelines(fuzz_pipes, steps, cuts, between, resp):
-    """Random pipelines from one client; between its pipelines another client runs a command."""
+    """Random pipelines from one client; between its pipelines another client runs a command (which may
+    WATCH keys and open or EXEC a transaction around the first client's native writes)."""
     cmds = [c for s in steps for c in s]
     got = {}
     for name in ("real", "nat", "py"):
         p, other = fuzz_pipes[(name, resp, 0)], fuzz_pipes[(name, resp, 1)]
-        other.run([(b"UNWATCH",), (b"SELECT", b"0")])
+        other.run([(b"DISCARD",), (b"UNWATCH",), (b"SELECT", b"0")])  # DISCARD: a MULTI left open
         p.run([(b"UNWATCH",), (b"SELECT", b"0"), (b"FLUSHALL",)])
         h0 = _hits(p)
         replies = []
