@@ -25,6 +25,15 @@ def _next_up(x: float) -> float:
     return math.nextafter(x, _INF)
 
 
+class _Ranks(SortedList):
+    """The (score, member) order.  Sublists of 300-600 instead of 1000-2000: every insert and
+    every pop from an end moves the tail of one sublist, and ZADD/ZPOPMIN on a big set spend
+    most of their instructions there (a pop from the front costs 2.5x less, an insert a bit
+    less), while bisecting and ranking only grow by a level of the positional index."""
+
+    DEFAULT_LOAD_FACTOR = 300
+
+
 class LexBound:
     """One end of a lex range: ``-`` (kind -1), ``+`` (kind 1) or ``[v`` / ``(v`` (kind 0)."""
 
@@ -63,7 +72,7 @@ class ZSet:
 
     def __init__(self) -> None:
         self.dict: dict[bytes, float] = {}
-        self.sl: SortedList = SortedList()
+        self.sl: SortedList = _Ranks()
         self.big = False
 
     def __len__(self) -> int:
@@ -268,7 +277,7 @@ class ZSet:
     def copy(self) -> ZSet:
         z = ZSet()
         z.dict = dict(self.dict)
-        z.sl = SortedList(self.sl)
+        z.sl = _Ranks(self.sl)
         z.big = self.big
         return z
 
