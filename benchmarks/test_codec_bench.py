@@ -1,13 +1,23 @@
-"""Micro-benchmarks of the Cython RESP core beside hiredis.
+"""Micro-benchmarks of the Cython RESP core beside hiredis, on the very same bytes.
 
-``Parser`` parses requests (arrays of bulk strings); ``hiredis.Reader`` parses replies,
-and an array of bulk strings is both, so both are fed the very same bytes.  ``Writer``
-encodes replies; ``hiredis.pack_command`` (when present) encodes the same arrays as
-commands.  Run with::
+Inputs (``INPUTS``): a small command, a pipeline of 16 commands, a 100 KB value, and a
+1000-element array.
 
-    python -m pytest benchmarks --benchmark-only
+Parsing: ``fastredis.Parser`` parses requests (arrays of bulk strings) and
+``hiredis.Reader`` parses replies; an array of bulk strings is both, so both are fed the
+same bytes and must return the same lists.  For ``array1000`` that is hiredis reading a
+reply of 1000 bulk strings and fastredis reading a request of 1000 arguments
+(``RPUSH list`` + 998 values).
 
-(``python -m pytest`` alone only collects ``tests/``.)
+Encoding: hiredis has no reply encoder, only ``pack_command`` (arrays of bulk strings),
+so ``fastredis.Writer`` encodes the same arrays as array replies and
+``fastredis.encode_command`` as commands; all three must produce the same bytes.
+
+Run, compare with the committed baseline and check the fastredis/hiredis ratios with::
+
+    python benchmarks/bench_compare.py          # or: make bench-compare
+
+or directly: ``python -m pytest benchmarks/test_codec_bench.py --benchmark-only``.
 """
 
 from __future__ import annotations
@@ -17,30 +27,17 @@ import pytest
 
 from fastredis._resp import Parser, Writer, encode_command
 
-
-def command(*args: bytes) -> bytes:
-    return encode_command(list(args))
-
-
 VALUE_100K = b"v" * 100_000
-ARRAY_1000 = [b"element:%d" % i for i in range(1000)]
 
-# name -> (wire bytes, the decoded commands)
+# name -> the commands (arrays of bulk strings) that make up one read
 INPUTS = {
     "small": [[b"SET", b"key:000000001234", b"xxx"]],
     "pipeline16": [[b"SET", b"key:%012d" % i, b"xxx"] for i in range(16)],
     "value100k": [[b"SET", b"key", VALUE_100K]],
-    "array1000": [[b"RPUSH", b"list"] + ARRAY_1000],
+    "array1000": [[b"RPUSH", b"list"] + [b"element:%d" % i for i in range(998)]],
 }
 WIRE = {name: b"".join(encode_command(c) for c in cmds) for name, cmds in INPUTS.items()}
-
-# replies of comparable shape for the encoders
-REPLIES = {
-    "small": [b"xxx"],
-    "pipeline16": [b"xxx"] * 16,
-    "value100k": [VALUE_100K],
-    "array1000": [ARRAY_1000],
-}
+assert len(INPUTS["array1000"][0]) == 1000
 
 
 def parse_fastredis(data: bytes) -> list[list[bytes]]:
@@ -103,41 +100,26 @@ def write_fastredis(w: Writer, replies: list) -> bytes:
     return w.take()
 
 
-def pack_hiredis(replies: list) -> bytes:
-    return b"".join(hiredis.pack_command(tuple(r) if isinstance(r, list) else (r,)) for r in replies)
+def encode_command_fastredis(cmds: list) -> bytes:
+    return b"".join([encode_command(c) for c in cmds])
 
 
-@pytest.mark.parametrize("name", list(REPLIES))
-@pytest.mark.parametrize("impl", ["fastredis.Writer", "hiredis.pack_command"])
+def pack_hiredis(cmds: list) -> bytes:
+    return b"".join([hiredis.pack_command(tuple(c)) for c in cmds])
+
+
+@pytest.mark.parametrize("name", list(INPUTS))
+@pytest.mark.parametrize("impl", ["fastredis.Writer", "fastredis.encode_command", "hiredis.pack_command"])
 def test_encode(benchmark, impl, name):
-    """Encode one read's worth of replies (RESP2)."""
+    """Encode one read's worth of arrays of bulk strings (RESP2), to the same bytes."""
     benchmark.group = f"encode-{name}"
-    replies = REPLIES[name]
+    cmds = INPUTS[name]
     if impl == "fastredis.Writer":
-        out = benchmark(write_fastredis, Writer(), replies)
+        out = benchmark(write_fastredis, Writer(), cmds)
+    elif impl == "fastredis.encode_command":
+        out = benchmark(encode_command_fastredis, cmds)
     else:
         if not hasattr(hiredis, "pack_command"):
             pytest.fail("this hiredis has no pack_command")
-        out = benchmark(pack_hiredis, replies)
-    # both encode arrays of bulk strings the same way; single values differ (bulk vs 1-element array)
-    if isinstance(replies[0], list):
-        assert out == b"".join(encode_command(r) for r in replies)
-
-
-@pytest.mark.parametrize("name", list(INPUTS))
-def test_encode_command(benchmark, name):
-    """fastredis.encode_command (propagation/AOF) on the same commands."""
-    benchmark.group = f"encode-command-{name}"
-    cmds = INPUTS[name]
-    out = benchmark(lambda: [encode_command(c) for c in cmds])
-    assert b"".join(out) == WIRE[name]
-
-
-@pytest.mark.parametrize("name", list(INPUTS))
-def test_pack_command_hiredis(benchmark, name):
-    benchmark.group = f"encode-command-{name}"
-    if not hasattr(hiredis, "pack_command"):
-        pytest.fail("this hiredis has no pack_command")
-    cmds = INPUTS[name]
-    out = benchmark(lambda: [hiredis.pack_command(tuple(c)) for c in cmds])
-    assert b"".join(out) == WIRE[name]
+        out = benchmark(pack_hiredis, cmds)
+    assert out == WIRE[name]

@@ -3,6 +3,8 @@ cdef int parse_ll(const char *s, Py_ssize_t n, long long *out) noexcept nogil
 
 cdef class Parser:
     cdef char *buf
+    cdef char *base  # what start/end index: buf, or the bytes of ext while parsing it in place
+    cdef object ext
     cdef Py_ssize_t cap
     cdef Py_ssize_t start
     cdef Py_ssize_t end
@@ -20,6 +22,7 @@ cdef class Parser:
     cdef public int auth_required
 
     cdef int _reserve(self, Py_ssize_t extra) except -1
+    cdef int _own(self) except -1
     cdef inline void _shrink(self)
     cpdef feed(self, data)
     cpdef list parse(self)

@@ -363,6 +363,8 @@ cdef class Parser:
         if self.buf == NULL:
             raise MemoryError()
         self.cap = INITIAL_BUF
+        self.base = self.buf
+        self.ext = None
         self.start = 0
         self.end = 0
         self.multibulklen = 0
@@ -416,13 +418,46 @@ cdef class Parser:
         if nb == NULL:
             raise MemoryError()
         self.buf = nb
+        self.base = nb
         self.cap = newcap
         return 0
 
+    cdef int _own(self) except -1:
+        """Stop parsing ``ext`` in place: keep its unparsed tail in our own buffer."""
+        cdef Py_ssize_t n = self.end - self.start
+        cdef object keep = self.ext  # ``tail`` points into it until the copy is done
+        cdef const char *tail = self.base + self.start
+        self.base = self.buf
+        self.start = 0
+        self.end = 0
+        self.ext = None
+        if n > 0:
+            self._reserve(n)
+            memcpy(self.buf, tail, n)
+            self.end = n
+            if self.bulklen >= PROTO_MBULK_BIG_ARG:
+                # the room for a big argument that the in-buffer path reserves on its header
+                self._reserve(min(self.bulklen + 2, 16 * 1024 * 1024))
+        return 0
+
     cpdef feed(self, data):
-        """Append received bytes to the query buffer."""
+        """Append received bytes to the query buffer.
+
+        A ``bytes`` object that arrives while nothing is buffered is not copied:
+        ``parse()`` reads it in place and copies only what it leaves unparsed (an
+        incomplete request) into the buffer.  ``bytes`` is immutable, so holding a
+        reference until then is safe; other buffer types are always copied.
+        """
         cdef Py_buffer view
         if self.error is not None:
+            return
+        if self.ext is not None:
+            self._own()
+        if type(data) is bytes and self.start == self.end:
+            self.ext = data
+            self.base = PyBytes_AS_STRING(data)
+            self.start = 0
+            self.end = PyBytes_GET_SIZE(data)
             return
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
@@ -439,6 +474,7 @@ cdef class Parser:
             if self.cap > 1024 * 1024 and self.multibulklen == 0:
                 # give back memory after a big request
                 self.buf = <char *>PyMem_Realloc(self.buf, INITIAL_BUF)
+                self.base = self.buf
                 self.cap = INITIAL_BUF
 
     cpdef list parse(self):
@@ -451,10 +487,12 @@ cdef class Parser:
         cdef list out = []
         cdef object cmd
         if self.error is not None:
+            if self.ext is not None:
+                self._own()
             return out
         while self.start < self.end:
             if self.reqtype == 0:
-                if self.buf[self.start] == b'*':
+                if self.base[self.start] == b'*':
                     self.reqtype = 2
                 else:
                     self.reqtype = 1
@@ -471,11 +509,13 @@ cdef class Parser:
                     break
             if self.error is not None:
                 break
+        if self.ext is not None:
+            self._own()
         self._shrink()
         return out
 
     cdef object _parse_inline(self):
-        cdef char *p = self.buf + self.start
+        cdef char *p = self.base + self.start
         cdef Py_ssize_t n = self.end - self.start
         cdef char *nl = find_c(p, n, b'\n')
         cdef Py_ssize_t linelen
@@ -506,7 +546,7 @@ cdef class Parser:
         cdef object arg
         cdef bytes last
         if self.multibulklen == 0:
-            p = self.buf + self.start
+            p = self.base + self.start
             avail = self.end - self.start
             hlen = plain_header(p, avail, &ll)
             if hlen < 0:
@@ -539,7 +579,7 @@ cdef class Parser:
         args = self.args
         while self.multibulklen > 0:
             if self.bulklen == -1:
-                p = self.buf + self.start
+                p = self.base + self.start
                 avail = self.end - self.start
                 if avail <= 0:
                     return None
@@ -567,9 +607,10 @@ cdef class Parser:
                     return None
                 self.start += hlen + 2
                 self.bulklen = ll
-                if ll >= PROTO_MBULK_BIG_ARG:
+                if ll >= PROTO_MBULK_BIG_ARG and self.ext is None:
                     # make room for the argument at once (up to 16 MB: a bare header
-                    # must not make us allocate proto-max-bulk-len bytes)
+                    # must not make us allocate proto-max-bulk-len bytes); when parsing
+                    # in place, _own() does this if the argument is incomplete
                     self._reserve(min(ll + 2, 16 * 1024 * 1024))
             avail = self.end - self.start
             if avail < self.bulklen + 2:
@@ -579,14 +620,14 @@ cdef class Parser:
                 # (one allocation less; its hash is already computed for the command lookup)
                 last = self.last_name
                 if last is not None and PyBytes_GET_SIZE(last) == self.bulklen and \
-                        memcmp(PyBytes_AS_STRING(last), self.buf + self.start, self.bulklen) == 0:
+                        memcmp(PyBytes_AS_STRING(last), self.base + self.start, self.bulklen) == 0:
                     arg = last
                 else:
-                    arg = PyBytes_FromStringAndSize(self.buf + self.start, self.bulklen)
+                    arg = PyBytes_FromStringAndSize(self.base + self.start, self.bulklen)
                     if self.bulklen <= 32:
                         self.last_name = arg
             else:
-                arg = PyBytes_FromStringAndSize(self.buf + self.start, self.bulklen)
+                arg = PyBytes_FromStringAndSize(self.base + self.start, self.bulklen)
             if self.argc <= PREALLOC_ARGS:
                 Py_INCREF(arg)  # PyList_SET_ITEM steals it
                 PyList_SET_ITEM(args, self.argc - self.multibulklen, arg)

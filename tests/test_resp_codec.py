@@ -111,6 +111,52 @@ def test_accepts_memoryview_and_bytearray():
     assert p.parse() == [[b"PING"], [b"PING"]]
 
 
+BIG = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n" + b"v" * 100_000 + b"\r\n"
+BAD = b"*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n*1\r\nx\r\nPING\r\n"
+
+
+def trace(chunks: list, parse_after: list[bool], auth_required: int = 0) -> list:
+    """Everything observable while feeding ``chunks`` (parsing after those marked)."""
+    p = Parser()
+    p.auth_required = auth_required
+    seen = []
+    for c, do_parse in zip(chunks, parse_after):
+        p.feed(c)
+        seen.append(p.buffered)
+        if do_parse:
+            seen.append((p.parse(), p.buffered, p.pending_args, p.error))
+    seen.append((p.parse(), p.buffered, p.pending_args, p.error))
+    return seen
+
+
+@pytest.mark.parametrize("data", [REQUESTS, BIG, BAD, BIG + REQUESTS + BIG])
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("auth_required", [0, 1])
+def test_bytes_parsed_in_place_like_copied_input(data, seed, auth_required):
+    """``bytes`` fed into an empty buffer are parsed in place; other buffers are copied: same results,
+    whatever the chunking, with feeds not followed by a parse (a blocked client) in between."""
+    rnd = random.Random(seed)
+    cuts = sorted(rnd.sample(range(1, len(data)), min(len(data) - 1, rnd.choice([1, 3, 20]))))
+    chunks = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+    parse_after = [rnd.random() < 0.7 for _ in chunks]
+    copied = trace([bytearray(c) for c in chunks], parse_after, auth_required)
+    assert trace(chunks, parse_after, auth_required) == copied
+    assert trace([memoryview(c) if i % 2 else c for i, c in enumerate(chunks)], parse_after,
+                 auth_required) == copied
+
+
+def test_in_place_partial_big_argument_reserves_like_copied():
+    head = BIG[:50_000]
+    p, q = Parser(), Parser()
+    p.feed(head)
+    q.feed(bytearray(head))
+    assert p.parse() == q.parse() == []
+    assert p.capacity == q.capacity >= 100_002 and p.buffered == q.buffered
+    p.feed(BIG[50_000:])
+    q.feed(bytearray(BIG[50_000:]))
+    assert p.parse() == q.parse() == [[b"SET", b"k", b"v" * 100_000]]
+
+
 @pytest.mark.parametrize("data,error", [
     (b"*abc\r\n", "Protocol error: invalid multibulk length"),
     (b"*2147483648\r\n", "Protocol error: invalid multibulk length"),
