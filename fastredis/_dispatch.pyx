@@ -29,7 +29,7 @@ from cpython.ref cimport PyObject
 from libc.string cimport memcmp
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC, CLOCK_REALTIME
 
-from ._native cimport NATIVE_FALLBACK, NATIVE_WROTE, Keyspace, Pending, native_code, run_native
+from ._native cimport NATIVE_FALLBACK, Keyspace, Pending, native_code, run_native
 from ._resp cimport Parser, Writer
 
 from ._resp import ReplyError
@@ -321,8 +321,9 @@ cdef class Dispatcher:
             self.blocking.handle_ready()
         return reply
 
-    cdef int _native_done(self, Entry e, list argv, int result) except -1:
-        """What _call does after the handler, for a command a native handler ran."""
+    cdef int _native_done(self, Entry e, list argv, bint dirtied) except -1:
+        """What _call does after the handler, for a command a native handler ran; like call(),
+        a command is propagated when it moved the dirty counter."""
         global _pending_total
         cdef long long t = _mono_ns()
         e.nsec += t - self.t_prev
@@ -333,7 +334,7 @@ cdef class Dispatcher:
             _touched.append(e)
         _pending_total += 1
         self.last = e
-        if result == NATIVE_WROTE and self.prop:
+        if dirtied and self.prop:
             server = self.server
             server.propagate(self.ks.db.id, argv)
             if server.write_gates:
@@ -399,6 +400,7 @@ cdef class Dispatcher:
         cdef object reply
         cdef int mode
         cdef int r
+        cdef long long dirty
         try:
             self._refresh()
             while True:
@@ -420,9 +422,10 @@ cdef class Dispatcher:
                             arity = e.arity
                             if not ((arity > 0 and argc != arity) or argc < -arity):
                                 if e.native and self.native:
+                                    dirty = _pend.dirty
                                     r = run_native(e.native, self.ks, argv, writer, &_pend)
                                     if r != NATIVE_FALLBACK:
-                                        self._native_done(e, argv, r)
+                                        self._native_done(e, argv, _pend.dirty != dirty)
                                         i += 1
                                         continue
                                 reply = self._call(e, argv)

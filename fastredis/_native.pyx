@@ -18,9 +18,10 @@ The contract, which keeps the Python handler the one definition of a command:
   keyspace notifications, no client blocked on a key, and (for writes,
   ``Keyspace.writable``) no WATCHed key in the client's database.  So a native
   write only stores the value and counts ``dirty``; a read counts hits/misses.
-* A write returns ``NATIVE_WROTE`` and is propagated (AOF, replicas) with its
-  argv as it is; a command whose propagated form differs (SPOP -> SREM...)
-  must fall back when ``Keyspace.propagating`` is set, or not be native.
+* Like call(), the dispatcher propagates (AOF, replicas) a command that moved
+  ``dirty`` (``p.dirty``), with its argv as it is; a command whose propagated
+  form differs (SPOP -> SREM...) must fall back when ``Keyspace.propagating``
+  is set, or not be native.  NATIVE_READ / NATIVE_WROTE only document intent.
 
 Every native command is also run through its Python handler by
 tests/test_native.py (the same commands with notifications on, which disables
