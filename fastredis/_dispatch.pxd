@@ -53,6 +53,7 @@ cdef class Dispatcher:
     cdef int _account(self, Py_ssize_t nout) except -1
     cdef Py_ssize_t _send(self) except -1
     cdef object _call(self, Entry e, list argv)
+    cdef int _count(self, Entry e) except -1
     cdef int _native_done(self, Entry e, list argv, bint dirtied) except -1
     cpdef flush_stats(self)
     cpdef process(self)

@@ -275,7 +275,6 @@ cdef class Dispatcher:
 
     cdef object _call(self, Entry e, list argv):
         """executor.call() for a client in the fast-path state (no MONITOR, no EXEC)."""
-        global _pending_total
         cdef object c = self._client
         cdef object server = self.server
         cdef object reply
@@ -293,15 +292,7 @@ cdef class Dispatcher:
             reply = exc
         except Exception as exc:
             reply = _internal_error(c, e.cmd, exc)
-        t = _mono_ns()
-        e.nsec += t - self.t_prev
-        self.t_prev = t
-        e.calls += 1
-        if not e.listed:
-            e.listed = True
-            _touched.append(e)
-        _pending_total += 1
-        self.last = e
+        self._count(e)
         if type(reply) is _ReplyError:
             e.failed += 1
             _count_error(c, reply)
@@ -321,9 +312,8 @@ cdef class Dispatcher:
             self.blocking.handle_ready()
         return reply
 
-    cdef int _native_done(self, Entry e, list argv, bint dirtied) except -1:
-        """What _call does after the handler, for a command a native handler ran; like call(),
-        a command is propagated when it moved the dirty counter."""
+    cdef inline int _count(self, Entry e) except -1:
+        """A command ran (Python or native handler): its time, calls, the total, CLIENT LIST cmd=."""
         global _pending_total
         cdef long long t = _mono_ns()
         e.nsec += t - self.t_prev
@@ -334,6 +324,12 @@ cdef class Dispatcher:
             _touched.append(e)
         _pending_total += 1
         self.last = e
+        return 0
+
+    cdef int _native_done(self, Entry e, list argv, bint dirtied) except -1:
+        """What _call does after the handler, for a command a native handler ran; like call(),
+        a command is propagated when it moved the dirty counter."""
+        self._count(e)
         if dirtied and self.prop:
             server = self.server
             server.propagate(self.ks.db.id, argv)
