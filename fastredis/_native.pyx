@@ -33,7 +33,7 @@ from cpython.dict cimport PyDict_Contains, PyDict_DelItem, PyDict_GetItem, PyDic
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.ref cimport PyObject
 
-from ._resp cimport Writer, parse_ll
+from ._resp cimport Writer, ll_digits, parse_ll
 
 cdef extern from *:
     """
@@ -143,22 +143,7 @@ cdef inline bint _int_arg(object a, long long *out) noexcept:
 cdef inline object _ll_bytes(long long v):
     """str(v).encode() without the str."""
     cdef char buf[24]
-    cdef char *p = buf + 24
-    cdef unsigned long long u
-    cdef bint neg = v < 0
-    if neg:
-        u = <unsigned long long>0 - <unsigned long long>v
-    else:
-        u = <unsigned long long>v
-    while True:
-        p -= 1
-        p[0] = <char>(48 + u % 10)
-        u //= 10
-        if u == 0:
-            break
-    if neg:
-        p -= 1
-        p[0] = b'-'
+    cdef char *p = ll_digits(buf + 24, v)
     return PyBytes_FromStringAndSize(p, buf + 24 - p)
 
 

@@ -1,3 +1,4 @@
+cdef char *ll_digits(char *end, long long v) noexcept nogil
 cdef int parse_ll(const char *s, Py_ssize_t n, long long *out) noexcept nogil
 
 

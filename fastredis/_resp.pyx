@@ -151,6 +151,23 @@ cdef int parse_ll(const char *s, Py_ssize_t n, long long *out) noexcept nogil:
     return 1
 
 
+cdef char *ll_digits(char *end, long long v) noexcept nogil:
+    """Write ``v`` in decimal backwards so that it ends just before ``end`` (at most 20
+    bytes); the first byte written."""
+    cdef char *p = end
+    cdef unsigned long long u = <unsigned long long>0 - <unsigned long long>v if v < 0 else <unsigned long long>v
+    while True:
+        p -= 1
+        p[0] = <char>(48 + u % 10)
+        u //= 10
+        if u == 0:
+            break
+    if v < 0:
+        p -= 1
+        p[0] = b'-'
+    return p
+
+
 def string2ll(data):
     """Parse bytes as Redis parses an integer argument; None when it is not one."""
     cdef long long v
@@ -766,20 +783,9 @@ cdef class Writer:
         """``<prefix><n>\\r\\n`` (digits written backwards: no snprintf on the hot path)."""
         cdef char tmp[32]
         cdef char *end = tmp + 32
-        cdef char *p = end
-        cdef unsigned long long u = <unsigned long long>0 - <unsigned long long>n if n < 0 else <unsigned long long>n
-        p -= 2
-        p[0] = b'\r'
-        p[1] = b'\n'
-        while True:
-            p -= 1
-            p[0] = <char>(48 + u % 10)
-            u //= 10
-            if u == 0:
-                break
-        if n < 0:
-            p -= 1
-            p[0] = b'-'
+        cdef char *p = ll_digits(end - 2, n)
+        end[-2] = b'\r'
+        end[-1] = b'\n'
         p -= 1
         p[0] = prefix
         return self._put(p, end - p)
