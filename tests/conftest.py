@@ -320,3 +320,18 @@ def block(waiter: RawClient, actor: RawClient, *cmd) -> None:
     time.sleep(0.05)
     assert actor.call("PING") == b"+PONG\r\n"
     assert not waiter.has_reply(0.05), "the command should be blocked"
+
+
+def wait_until(pred, timeout: float = 15.0, interval: float = 0.05):
+    """Poll ``pred`` until it returns something true (connection/response errors count as not yet)."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (redis.ConnectionError, redis.ResponseError):
+            pass
+        time.sleep(interval)
+    raise AssertionError(f"condition not met in {timeout}s (last={last!r})")

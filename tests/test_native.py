@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from conftest import RawClient, ServerProcess, aof_commands
+from conftest import RawClient, ServerProcess, aof_commands, wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -728,20 +728,6 @@ def test_aof_has_native_writes_and_reloads():
         srv.stop()
 
 
-def _wait(pred, timeout: float = 15.0):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (redis.ConnectionError, redis.ResponseError):
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met in {timeout}s (last={last!r})")
-
-
 def _link_up(port: int) -> bool:
     with redis.Redis(port=port, protocol=2) as c:
         return c.info("replication").get("master_link_status") == "up"
@@ -762,7 +748,7 @@ def test_replicas_receive_native_writes():
         replicas.append(ServerProcess(args=["--replicaof", "127.0.0.1", str(master.port)]))
         replicas.append(ServerProcess(cmd=[_redis82()], args=["--replicaof", "127.0.0.1", str(master.port)]))
         for r_ in replicas:
-            _wait(lambda r_=r_: _link_up(r_.port))
+            wait_until(lambda r_=r_: _link_up(r_.port))
         p.run(PROP_CMDS)
         for cmd in PROP_CMDS:
             p.run([cmd])
@@ -770,7 +756,7 @@ def test_replicas_receive_native_writes():
         want = _dataset(master.port)
         assert (0, b"zz") in want
         for r_ in replicas:
-            _wait(lambda r_=r_: _dataset(r_.port) == want)
+            wait_until(lambda r_=r_: _dataset(r_.port) == want)
         # a replica refuses native-shaped writes from its clients, and serves reads
         rp = Pipe(replicas[0].port)
         ro = b"-READONLY You can't write against a read only replica.\r\n"
@@ -828,7 +814,7 @@ def test_save_point_after_native_writes():
         # INFO in the same pipeline: the cron (which may save at any time now) cannot run in between
         info = _info(p.run([("SET", "a", "1"), ("INCR", "n"), ("MSET", "x", "1", "y", "2"), ("INFO", "persistence")])[-1])
         assert info["rdb_changes_since_last_save"] == "4"
-        _wait(lambda: _info(p.call("INFO", "persistence"))["rdb_changes_since_last_save"] == "0", timeout=10)
+        wait_until(lambda: _info(p.call("INFO", "persistence"))["rdb_changes_since_last_save"] == "0", timeout=10)
         info = _info(p.call("INFO", "persistence"))
         assert info["rdb_last_bgsave_status"] == "ok"
         assert os.path.exists(os.path.join(srv.dir, "dump.rdb"))

@@ -8,21 +8,7 @@ import time
 
 import pytest
 import redis
-from conftest import ServerProcess
-
-
-def wait_until(pred, timeout: float = 15.0, interval: float = 0.05):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (redis.ConnectionError, redis.ResponseError):
-            pass
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout}s (last={last!r})")
+from conftest import ServerProcess, wait_until
 
 
 def snapshot(port: int) -> dict:
