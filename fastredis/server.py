@@ -63,6 +63,18 @@ class Server:
         config.on_change("client-query-buffer-limit", self._limits_changed)
         config.on_change("port", lambda v: self._rebind())
         config.on_change("bind", lambda v: self._rebind())
+        # like Redis' closeChildUnusedResourceAfterFork: a BGSAVE / BGREWRITEAOF child must not keep
+        # the listening sockets, or a restart on the same port fails while an orphaned child (its
+        # parent killed) still writes
+        os.register_at_fork(after_in_child=self._close_listeners_in_child)
+
+    def _close_listeners_in_child(self) -> None:
+        for srv in self.listeners:
+            for sock in srv.sockets or ():
+                try:
+                    os.close(sock.fileno())
+                except OSError:
+                    pass
 
     # -- start-up -------------------------------------------------------------
 

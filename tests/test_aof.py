@@ -12,7 +12,7 @@ import time
 
 import pytest
 import redis
-from conftest import SHARED, RawClient, ServerProcess, free_port
+from conftest import SHARED, RawClient, ServerProcess, free_port, wait_until
 
 
 def aof_dir(srv: ServerProcess) -> str:
@@ -281,6 +281,37 @@ def test_kill9_during_bgrewriteaof_loses_nothing(delay):
         assert c.get("k20199") == b"20199" and c.get("k0") == b"0"
     finally:
         srv2.stop()
+
+
+def test_orphaned_rewrite_child_does_not_hold_the_port():
+    """kill -9 during BGREWRITEAOF leaves the child writing: it must not keep the listening socket
+    (as Redis closes it after fork), or a restart on the same port fails with "Address already in use"."""
+    args = ["--appendonly", "yes", "--enable-debug-command", "yes"]
+    srv = ServerProcess(args=args)
+    child = None
+    try:
+        r = srv.client()
+        r.execute_command("DEBUG", "POPULATE", "200000")
+        RawClient(srv.port).call("BGREWRITEAOF")
+        child = int(wait_until(lambda: subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True,
+                                                      text=True).stdout.split(), interval=0.005)[0])
+        time.sleep(0.05)
+        try:
+            os.kill(child, signal.SIGSTOP)  # the child stays alive (holding what it holds) until the end
+        except ProcessLookupError:
+            child = None
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait(10)
+        srv.log.close()
+        srv = ServerProcess(args=args, cwd=srv.dir, port=srv.port)
+        assert srv.client().ping()
+    finally:
+        if child is not None:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        srv.stop()
 
 
 def test_killed_rewrite_child_keeps_the_old_files():
