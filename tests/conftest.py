@@ -228,16 +228,51 @@ class RawClient:
         self.sock.close()
 
 
+def _resp_int(reply: bytes) -> int | None:
+    if reply[:1] == b":" and reply.endswith(b"\r\n"):
+        try:
+            return int(reply[1:-2])
+        except ValueError:
+            return None
+    return None
+
+
+def same_reply(cmd: tuple, ours: bytes, real: bytes, since: float) -> bool:
+    """Whether ``ours`` answers ``cmd`` like ``real`` did: byte for byte, except a positive TTL/PTTL
+    once the sequence (started at ``since``, a ``time.monotonic()``) has run long enough for the
+    clock to matter.  TTL rounds (ms + 500) / 1000, so a key set with a whole number of seconds
+    reads back exactly that number for the first 500 ms; after that the two servers may be on either
+    side of a rounding edge, and each may have set the key at a different moment of the sequence."""
+    if ours == real:
+        return True
+    name = cmd[0].upper() if cmd and isinstance(cmd[0], (str, bytes)) else None
+    if isinstance(name, bytes):
+        name = name.decode("latin-1")
+    if name not in ("TTL", "PTTL"):
+        return False
+    a, b = _resp_int(ours), _resp_int(real)
+    if a is None or b is None or a < 0 or b < 0:
+        return False
+    elapsed = time.monotonic() - since
+    if name == "TTL":
+        slack = 0 if elapsed < 0.45 else int(elapsed) + 1
+    else:
+        slack = int(elapsed * 1000) + 1
+    return abs(a - b) <= slack
+
+
 def diff_replies(real_port: int, our_port: int, commands: list[tuple], resp: int = 2) -> None:
-    """Run each command on real Redis and fastredis (fresh db 9) and assert identical reply bytes."""
+    """Run each command on real Redis and fastredis (fresh db 9) and assert identical reply bytes
+    (positive TTLs of a slow run compared with the clock's slack, see ``same_reply``)."""
     a, b = RawClient(real_port, resp), RawClient(our_port, resp)
     try:
         for cl in (a, b):
             cl.call("SELECT", "9")
             cl.call("FLUSHDB")
+        since = time.monotonic()
         for cmd in commands:
             ra, rb = a.call(*cmd), b.call(*cmd)
-            assert rb == ra, f"{cmd!r}: fastredis {rb!r} != redis {ra!r}"
+            assert same_reply(cmd, rb, ra, since), f"{cmd!r}: fastredis {rb!r} != redis {ra!r}"
     finally:
         a.close()
         b.close()
@@ -314,10 +349,20 @@ def conns(server, r):
         c.close()
 
 
+def is_blocked(waiter: RawClient, actor: RawClient) -> bool:
+    """Whether the server lists ``waiter``'s connection as blocked (CLIENT LIST flag ``b``), asked over ``actor``."""
+    addr = b"addr=%s:%d " % (waiter.sock.getsockname()[0].encode(), waiter.sock.getsockname()[1])
+    for line in actor.call("CLIENT", "LIST").split(b"\n"):
+        if addr in line:
+            return b"b" in line.split(b" flags=", 1)[1].split(b" ", 1)[0]
+    return False
+
+
 def block(waiter: RawClient, actor: RawClient, *cmd) -> None:
-    """Send a blocking command and make sure the server has seen it before ``actor`` acts."""
+    """Send a blocking command and make sure the server has blocked it before ``actor`` acts
+    (polls CLIENT LIST: on a loaded machine the server may take a while to read the command)."""
     waiter.send(*cmd)
-    time.sleep(0.05)
+    wait_until(lambda: is_blocked(waiter, actor), timeout=15, interval=0.005)
     assert actor.call("PING") == b"+PONG\r\n"
     assert not waiter.has_reply(0.05), "the command should be blocked"
 
@@ -335,3 +380,15 @@ def wait_until(pred, timeout: float = 15.0, interval: float = 0.05):
             pass
         time.sleep(interval)
     raise AssertionError(f"condition not met in {timeout}s (last={last!r})")
+
+
+def ttl_fits(got: int, ttl_ms: int, since: float, ms: bool = False) -> bool:
+    """Whether TTL (or PTTL with ``ms``) may answer ``got`` for a key given ``ttl_ms`` milliseconds
+    to live at some moment after ``since`` (a ``time.monotonic()`` taken before that command was
+    sent): the remaining time shrinks by at most the time elapsed since, and TTL rounds
+    (ms + 500) / 1000.  A fast run must answer the exact value; a slow one the clock allows."""
+    elapsed_ms = int((time.monotonic() - since) * 1000) + 1
+    lo = ttl_ms - elapsed_ms
+    if ms:
+        return lo <= got <= ttl_ms
+    return (lo + 500) // 1000 <= got <= (ttl_ms + 500) // 1000

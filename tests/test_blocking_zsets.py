@@ -118,7 +118,7 @@ def test_wake_inside_transaction_sees_final_state(conns):
 
 def test_blocked_client_times_out_then_blocks_again(conns):
     p, w = conns(), conns()
-    block(w, p, "BZPOPMIN", "z", "0.3")
+    block(w, p, "BZPOPMIN", "z", "1")  # long enough for block() to see it blocked on a loaded machine
     assert w.read_reply() == b"*-1\r\n"
     block(w, p, "BZMPOP", "0", "1", "z", "MAX")
     p.call("ZADD", "z", "1", "a")

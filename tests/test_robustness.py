@@ -511,12 +511,16 @@ def test_maxclients_refuses_extra_connections_only() -> None:
 
 def test_clients_vanish_while_paused_or_in_multi(srv: ServerProcess, r: redis.Redis) -> None:
     """A client held by CLIENT PAUSE, or in the middle of WATCH/MULTI, disappears: nothing of it runs."""
-    r.execute_command("CLIENT", "PAUSE", 300, "WRITE")
+    # a long pause, lifted by UNPAUSE once the client is gone: a slow run cannot outlast it
+    r.execute_command("CLIENT", "PAUSE", 20000, "WRITE")
     with srv.raw() as s:
         s.sendall(cmd("SET", "paused", 1) + cmd("GET", "paused"))
         time.sleep(0.05)
+    assert wait_for(lambda: connected_clients(r) == 1)
     other = srv.raw()
     other.sendall(cmd("SET", "paused2", 1))
+    time.sleep(0.05)
+    r.execute_command("CLIENT", "UNPAUSE")
     assert recv_until(other, b"\r\n", timeout=5) == b"+OK\r\n"
     other.close()
     assert r.get("paused") is None and r.get("paused2") == b"1"
