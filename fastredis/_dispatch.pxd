@@ -40,6 +40,8 @@ cdef class Dispatcher:
     cdef bint waiters
     cdef bint native  # natives may run this batch (see _native.pyx)
     cdef Keyspace ks
+    cdef unsigned long long ks_epoch  # ks was loaded at this _epoch (see _refresh)
+    cdef dict cdict                   # the client's __dict__
     cdef Entry last
     cdef bytes last_flushed
     cdef bytes cached_name

@@ -24,13 +24,16 @@ functions next to it.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.dict cimport PyDict_GetItem
+from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.ref cimport PyObject
 from libc.string cimport memcmp
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC, CLOCK_REALTIME
 
 from ._native cimport NATIVE_FALLBACK, Keyspace, Pending, native_code, run_native
 from ._resp cimport Parser, Writer
+
+import os as _os
+import sys as _sys
 
 from ._resp import ReplyError
 from .blocking import BLOCKED
@@ -122,6 +125,60 @@ cdef Pending _pend  # keyspace hits/misses and dirty counted by the natives
 _pend.hits = _pend.misses = _pend.dirty = 0
 cdef object _server = None  # the ServerContext the counters belong to (one per process)
 
+# The server's fast-path state (executor.fast_path_server), computed once and kept until
+# something may have changed it: any command run by a Python handler (all state changes
+# made by commands: MONITOR, CLIENT PAUSE, CONFIG SET, blocking...), the cron, and every
+# other place that changes it calls ServerContext.state_changed() (loading, replication
+# role, write gates, propagation targets, notifications).  With FASTREDIS_CHECK_STATE=1
+# (the tests) every batch also recomputes it and a stale value stops the server.
+# The same events advance _epoch, which tells each connection to re-read its database
+# (Keyspace.load: dicts replaced by FLUSHDB/SWAPDB/loading, WATCH, SELECT).
+cdef long _state = 0
+cdef bint _state_valid = False
+cdef unsigned long long _epoch = 1
+cdef bint _check_state = bool(_os.environ.get("FASTREDIS_CHECK_STATE"))
+
+
+cdef inline void _invalidate() noexcept:
+    global _state_valid, _epoch
+    _state_valid = False
+    _epoch += 1
+
+
+def _state_changed():
+    """Forget the cached server state (ServerContext.state_listeners)."""
+    _invalidate()
+
+
+cdef long _server_state(object server) except? -1:
+    global _state, _state_valid
+    cdef long fresh
+    if _state_valid:
+        if _check_state:
+            fresh = _fast_path_server(server)
+            if fresh != _state:
+                _stale_state(_state, fresh)
+        return _state
+    _state = _fast_path_server(server)
+    _state_valid = True
+    return _state
+
+
+cdef int _check_keyspace(Keyspace ks, object db) except -1:
+    """FASTREDIS_CHECK_STATE: the cached Keyspace must still be the client's database."""
+    if ks.db is not db or ks.data is not db.data or ks.expires is not db.expires or (ks.writable and db.watched):
+        _stale_state(-1, -1)
+    return 0
+
+
+def _stale_state(long cached, long fresh):
+    """FASTREDIS_CHECK_STATE: a change of the server state did not call state_changed()."""
+    import traceback
+    _sys.stderr.write("BUG: stale fast-path server state (cached %d, actual %d)\n" % (cached, fresh))
+    traceback.print_stack(file=_sys.stderr)
+    _sys.stderr.flush()
+    _os._exit(70)
+
 
 def _sync_counters():
     """Add the counters kept in C to the server's stats and dirty (ServerContext.stats_sources)."""
@@ -180,6 +237,9 @@ cdef class Dispatcher:
             _server = server
             if _sync_counters not in server.stats_sources:
                 server.stats_sources.append(_sync_counters)
+            if _state_changed not in server.state_listeners:
+                server.state_listeners.append(_state_changed)
+            _state_changed()
         self.conn = conn
         self.server = server
         self.stats = server.stats
@@ -230,11 +290,14 @@ cdef class Dispatcher:
     cpdef client_changed(self):
         """Re-read the client's fast-path attributes (see executor.fast_path_client)."""
         c = self._client
+        self.ks_epoch = 0
         if c is None:
             self.client_ok = False
+            self.cdict = None
         else:
             self.client_ok = bool(_fast_path_client(c))
             self.client_resp = c.resp
+            self.cdict = c.__dict__  # Client has no slots or descriptors for db/last_cmd/last_interaction
 
     # -- input ----------------------------------------------------------------
 
@@ -262,13 +325,21 @@ cdef class Dispatcher:
 
     cdef int _refresh(self) except -1:
         """Re-read the server's fast-path state (every batch and after a slow command)."""
-        cdef long state = _fast_path_server(self.server)
+        cdef long state = _server_state(self.server)
         self.fast = self.client_ok and (state & _FAST_OK) != 0
         self.prop = (state & _FAST_PROPAGATE) != 0
         self.waiters = (state & _FAST_WAITERS) != 0
         self.native = self.fast and not self.waiters and (state & _FAST_QUIET) != 0
         if self.native:
-            self.ks.load(self._client.db, self.client_resp, self.prop)
+            ks = self.ks
+            if self.ks_epoch != _epoch:
+                ks.load(self._client.db, self.client_resp, self.prop)
+                self.ks_epoch = _epoch
+            else:
+                ks.resp = self.client_resp
+                ks.propagating = self.prop
+                if _check_state:
+                    _check_keyspace(ks, self._client.db)
         self.writer.resp = self.client_resp
         self.t_prev = _mono_ns()
         return 0
@@ -285,6 +356,7 @@ cdef class Dispatcher:
             dirty_before = server.dirty
             c.propagate_argv = None
         try:
+            _invalidate()  # a Python handler may change the server state (see _server_state)
             reply = e.handler(c, argv)
         except _ReplyError as exc:
             # shared error constants are raised again and again: drop the traceback (see call())
@@ -292,6 +364,7 @@ cdef class Dispatcher:
             reply = exc
         except Exception as exc:
             reply = _internal_error(c, e.cmd, exc)
+        _invalidate()
         self._count(e)
         if type(reply) is _ReplyError:
             e.failed += 1
@@ -354,9 +427,9 @@ cdef class Dispatcher:
             # a slow-path command in between sets last_cmd itself and clears last_flushed
             if name is not self.last_flushed:
                 self.last_flushed = name
-                c.last_cmd = name
+                PyDict_SetItem(self.cdict, "last_cmd", name)  # c.last_cmd, minus the descriptor lookup
         if self.read_at:
-            c.last_interaction = self.read_at
+            PyDict_SetItem(self.cdict, "last_interaction", self.read_at)
             self.read_at = 0.0
         return 0
 
@@ -438,7 +511,9 @@ cdef class Dispatcher:
                     if server.pause_until and conn._paused_for(argv):
                         self.pending = cmds[i:]
                         break
+                    _invalidate()  # see _server_state
                     reply = _process_command(c, argv)
+                    _invalidate()
                     self.client_changed()
                     if reply is _BLOCKED:
                         self.waiting = True
@@ -494,6 +569,9 @@ cdef class Dispatcher:
         cdef Py_ssize_t sent
         if n == 0 or self._transport is None or self.closed:
             return 0
+        if (not _state_valid or _state & _FAST_PROPAGATE) and self.server.unflushed_writes:
+            # appendfsync always: the writes are on disk before their replies are sent
+            self.server.flush_writes()
         if not self.direct and self.fd >= 0 and w.cap <= 1024 * 1024 and not self.t_buffered():
             self.direct = True
         if self.direct:

@@ -126,6 +126,7 @@ class BlockingState:
         for key in w.keys:
             self.waiters.setdefault((c.db.id, key), deque()).append(w)
         self.has_waiters = True
+        self.server.state_changed()
         self.blocked_clients += 1
         c.blocked = w
         if timeout_ms > 0:
@@ -149,7 +150,9 @@ class BlockingState:
         if w.client.blocked is w:
             w.client.blocked = None
             self.blocked_clients -= 1
-        self.has_waiters = bool(self.waiters)
+        if self.has_waiters != bool(self.waiters):
+            self.has_waiters = not self.has_waiters
+            self.server.state_changed()
 
     def finish(self, w: Waiter, reply: Any) -> None:
         """Wake a waiter with ``reply`` (used by WAIT, which waits on acks, not keys)."""

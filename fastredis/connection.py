@@ -147,6 +147,7 @@ class Connection(asyncio.Protocol):
         now = time.time()
         if now >= server.pause_until:
             server.pause_until = 0.0
+            server.state_changed()
             return False
         c = self.client
         assert c is not None
@@ -262,6 +263,7 @@ class Connection(asyncio.Protocol):
             server.pubsub.drop(c)
             if c in server.monitors:
                 server.monitors.remove(c)
+                server.state_changed()
             for db, key in c.watched:
                 s = db.watched.get(key)
                 if s is not None:

@@ -60,6 +60,9 @@ class ServerContext:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        # told by state_changed() whenever what executor.fast_path_server reads, or a database's
+        # dicts, may have changed outside a command (the request loop caches them in between)
+        self.state_listeners: list[Callable[[], None]] = []
         self.dbs = [Database(i, self) for i in range(config["databases"])]
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
@@ -92,6 +95,9 @@ class ServerContext:
         # counters kept elsewhere (the request loop counts in C) and added to ``stats``/``dirty``
         # by these callbacks: sync_stats() runs them before anything reads the figures
         self.stats_sources: list[Callable[[], None]] = []
+        # propagated writes buffered (the AOF's): flush_writes() runs these before replies go out
+        self.unflushed_writes = False
+        self.write_flushers: list[Callable[[], None]] = []
         self.pubsub = PubSub()
         attach_notifications(self)
 
@@ -99,6 +105,18 @@ class ServerContext:
         """Bring ``stats`` and ``dirty`` up to date (the cron, INFO, before any slow-path command)."""
         for source in self.stats_sources:
             source()
+
+    def state_changed(self) -> None:
+        """Monitors, pause, loading, role, write gates, propagation, notifications or waiters changed."""
+        for listener in self.state_listeners:
+            listener()
+
+    def flush_writes(self) -> None:
+        """Write (and under appendfsync always, fsync) the buffered propagated writes."""
+        if self.unflushed_writes:
+            self.unflushed_writes = False
+            for flush in self.write_flushers:
+                flush()
 
     def client_id(self) -> int:
         cid = self.next_client_id
@@ -117,6 +135,7 @@ class ServerContext:
         else:
             self._gates[name] = gate
         self.write_gates = list(self._gates.values())
+        self.state_changed()
 
     def add_propagator(self, active: Callable[[], bool], fn: Callable[[int, list[bytes]], None]) -> None:
         """Register a destination for propagated writes, used while ``active()`` is true."""
@@ -136,6 +155,7 @@ class ServerContext:
                     fn(dbid, argv)
 
             self.propagate_hook = fan_out
+        self.state_changed()
 
     def propagate(self, dbid: int, argv: list[bytes]) -> None:
         """Send a write to the AOF and replicas (once those are attached)."""

@@ -206,6 +206,7 @@ class Database:
                     self.signal_deleted(key, self.data[key])
         self.data = {}
         self.expires = {}
+        self.server.state_changed()  # connections re-read the dicts (see _dispatch._epoch)
         self._expire_scan = []
         self.avg_ttl = 0
         return n

@@ -178,6 +178,7 @@ def attach_notifications(server: ServerContext) -> None:
     def apply(text: str) -> None:
         flags = parse_flags(text)
         server.notify_flags = flags or 0
+        server.state_changed()
 
     apply(server.config["notify-keyspace-events"])
     server.config.on_change("notify-keyspace-events", apply)

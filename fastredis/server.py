@@ -185,6 +185,7 @@ class Server:
             ex["eventloop_cycles"] = ex.get("eventloop_cycles", 0) + 1
             t0 = time.perf_counter()
             self.ctx.sync_stats()  # save points and the ops/sec samples read the counters
+            self.ctx.state_changed()  # a bound on how long a missed change could go unseen
             if ex.get("active_expire_enabled", True):
                 self._active_expire()
             info.track_metrics(self.ctx)

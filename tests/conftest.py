@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 import redis
 
+# every server the tests start checks, each batch, that the request loop's cached server state
+# is current (a change that forgot ServerContext.state_changed() stops the server loudly)
+os.environ.setdefault("FASTREDIS_CHECK_STATE", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 # every server's working directory lives under one folder removed when the test run ends

@@ -277,6 +277,7 @@ def client_pause(c: Client, argv: list[bytes]) -> Any:
         writes_only = writes_only and server.pause_writes_only
         end = max(end, server.pause_until)
     server.pause_until = end
+    server.state_changed()
     server.pause_writes_only = writes_only
     return OK
 
@@ -284,6 +285,7 @@ def client_pause(c: Client, argv: list[bytes]) -> Any:
 def unpause(server: ServerContext) -> None:
     """End a CLIENT PAUSE and let every held connection run its queued commands."""
     server.pause_until = 0.0
+    server.state_changed()
     server.pause_writes_only = False
     for conn in list(server.extras.get("paused_connections", ())):
         conn.resume()
@@ -436,4 +438,5 @@ def monitor(c: Client, argv: list[bytes]) -> Any:
         return None if c.is_replica else OK
     c.monitor = True
     c.server.monitors.append(c)
+    c.server.state_changed()
     return OK

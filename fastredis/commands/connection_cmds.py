@@ -146,6 +146,7 @@ def reset_client(c: Client) -> None:
     c.server.pubsub.drop(c)
     if c in c.server.monitors:
         c.server.monitors.remove(c)
+        c.server.state_changed()
     c.monitor = False
     c.select(0)
     c.resp = 2

@@ -110,6 +110,7 @@ def swapdb(c: Client, argv: list[bytes]) -> Any:
                         d.signal_deleted(key, old)
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
+        c.server.state_changed()
         da._expire_scan, db_._expire_scan = [], []
         da.avg_ttl, db_.avg_ttl = db_.avg_ttl, da.avg_ttl
         for d in (da, db_):

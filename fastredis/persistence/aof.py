@@ -118,6 +118,9 @@ class AppendOnlyFile:
         self.current_size = 0
         self.pending_fsync = False
         self.last_write_error = ""
+        # commands fed since the last flush (Redis' aof_buf): written, and fsynced under
+        # appendfsync always, once per batch of commands, before their replies go out
+        self.buf: list[bytes] = []
 
     @property
     def enabled(self) -> bool:
@@ -169,12 +172,27 @@ class AppendOnlyFile:
     def feed(self, dbid: int, argv: list[bytes]) -> None:
         if not self.enabled or self.fd < 0:
             return
-        data = b""
+        buf = self.buf
         if dbid >= 0 and dbid != self.seldb:
-            data = encode_command([b"SELECT", str(dbid).encode()])
+            buf.append(encode_command([b"SELECT", str(dbid).encode()]))
             self.seldb = dbid
-        data += encode_command(argv)
-        self._write(data)
+        buf.append(encode_command(argv))
+        ctx = self.ctx
+        if not ctx.unflushed_writes:
+            # flushed before the next reply is sent (the request loop), else when the loop
+            # is done with its current callbacks (Redis' beforeSleep)
+            ctx.unflushed_writes = True
+            loop = self.server.loop
+            if loop is not None:
+                loop.call_soon(ctx.flush_writes)
+
+    def flush(self) -> None:
+        """Write what was fed since the last flush, then fsync under appendfsync always."""
+        if self.buf:
+            data = b"".join(self.buf)
+            self.buf.clear()
+            if self.fd >= 0:
+                self._write(data)
 
     def _write(self, data: bytes) -> None:
         try:
@@ -205,6 +223,7 @@ class AppendOnlyFile:
             self.pending_fsync = True
 
     def cron(self) -> None:
+        self.flush()
         if self.enabled and self.fd >= 0 and self.pending_fsync and \
                 self.ctx.config["appendfsync"] == "everysec" and time.time() - self.last_fsync >= 1:
             try:
@@ -285,6 +304,7 @@ class AppendOnlyFile:
             name = "%s.%d.incr.aof" % (self.name, seq)
             m.incr.append((name, seq))
             write_atomic(self._manifest_path(), m.render().encode())
+        self.flush()  # what was fed so far belongs to the file being closed
         if self.fd >= 0:
             os.close(self.fd)
         self.fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -305,6 +325,7 @@ class AppendOnlyFile:
         name = "%s.%d.incr.aof" % (self.name, seq_i)
         m.incr.append((name, seq_i))
         write_atomic(self._manifest_path(), m.render().encode())
+        self.flush()  # already in the new base: goes to the incr file that becomes history
         if self.fd >= 0:
             os.close(self.fd)
         self.fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -361,6 +382,7 @@ class AppendOnlyFile:
         self.enabled = False
 
     def flush_and_close(self) -> None:
+        self.flush()
         if self.fd >= 0:
             try:
                 os.fsync(self.fd)
@@ -588,7 +610,7 @@ class AppendOnlyFile:
                 ("aof_current_size", self.current_size),
                 ("aof_base_size", self.base_size),
                 ("aof_pending_rewrite", 1 if self.rewrite_scheduled else 0),
-                ("aof_buffer_length", 0),
+                ("aof_buffer_length", sum(map(len, self.buf))),
                 ("aof_pending_bio_fsync", 0),
                 ("aof_delayed_fsync", 0),
             ]
@@ -601,6 +623,7 @@ def attach(server: Server) -> AppendOnlyFile:
     ctx = server.ctx
     ctx.extras["aof"] = aof
     ctx.add_propagator(lambda: aof.enabled, aof.feed)
+    ctx.write_flushers.append(aof.flush)
     server.cron_hooks.append(aof.cron)
 
     def on_boot() -> None:
@@ -610,6 +633,7 @@ def attach(server: Server) -> AppendOnlyFile:
                 # replayed commands see server.loading like in Redis: nothing expires, past
                 # PXAT/EXPIREAT/RESTORE TTLs are kept (the executor lets this client through)
                 ctx.loading = True
+                ctx.state_changed()
                 aof.start_on_boot()
             except AofError as e:
                 ctx.log("warning", str(e))
@@ -620,6 +644,7 @@ def attach(server: Server) -> AppendOnlyFile:
             finally:
                 ctx.extras["aof_loading"] = False
                 ctx.loading = False
+                ctx.state_changed()
 
     server.startup_hooks.insert(0, on_boot)
 

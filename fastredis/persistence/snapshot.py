@@ -310,6 +310,7 @@ class Snapshotter:
         ctx = self.ctx
         t0 = time.time()
         ctx.loading = True
+        ctx.state_changed()
         self.loading_started = int(t0)
         self.loading_total_bytes = len(data)
         self.loading_progress: dict[str, Any] = {}
@@ -334,6 +335,7 @@ class Snapshotter:
             ctx.log(level, line)
         install(ctx, res)
         ctx.loading = False
+        ctx.state_changed()
         self.loading_progress = {}
         self.keys_loaded = res.keys_loaded
         self.keys_expired = res.keys_expired
@@ -432,6 +434,7 @@ def install(ctx: Any, res: rdb.LoadResult) -> None:
         db = ctx.dbs[dbid]
         db.data = data
         db.expires = res.expires.get(dbid, {})
+    ctx.state_changed()
     if res.functions:
         loader = ctx.extras.get("functions_restore")
         if callable(loader):

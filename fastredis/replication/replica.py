@@ -245,6 +245,7 @@ class ReplicaRole:
         ctx = self.ctx
         self.host, self.port = host, port
         ctx.is_replica_of_master = True
+        ctx.state_changed()
         ctx.extras["master_link_up"] = False
         if hasattr(ctx.log, "role"):
             ctx.log.role = "S"
@@ -266,6 +267,7 @@ class ReplicaRole:
         self.drop_link()
         self.host = None
         ctx.is_replica_of_master = False
+        ctx.state_changed()
         ctx.extras["master_link_up"] = False
         if hasattr(ctx.log, "role"):
             ctx.log.role = "M"
@@ -338,6 +340,7 @@ class ReplicaRole:
             db.clear()
             db.data = res.data.get(db.id, {})
             db.expires = res.expires.get(db.id, {})
+        ctx.state_changed()
         ctx.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
         m = self.master_role
         assert self.pending_full is not None
@@ -432,6 +435,7 @@ class ReplicaRole:
     def send_ack(self) -> None:
         link = self.link
         if link is not None and self.link_status == "up":
+            self.ctx.flush_writes()  # what the offset covers is in our AOF
             self.last_ack = time.time()
             link.send(encode_command([b"REPLCONF", b"ACK", str(self.offset).encode()]))
 
