@@ -396,3 +396,22 @@ def ttl_fits(got: int, ttl_ms: int, since: float, ms: bool = False) -> bool:
     if ms:
         return lo <= got <= ttl_ms
     return (lo + 500) // 1000 <= got <= (ttl_ms + 500) // 1000
+
+
+def wait_blocked_on(r: redis.Redis, cmd: str, n: int = 1) -> None:
+    """Wait until ``n`` clients are blocked in ``cmd`` (CLIENT LIST: flag ``b``, ``cmd=<name>``), e.g.
+    before acting on a blocking call made from another thread (a loaded machine may be slow to send it)."""
+    wait_until(lambda: sum(1 for c in r.client_list() if "b" in c["flags"] and c["cmd"] == cmd) >= n,
+               interval=0.01)
+
+
+def within(limit: float, fn, tries: int = 10):
+    """Run ``fn()`` until one run completes within ``limit`` seconds and return its result: for a
+    check that holds only if its commands run before a short TTL runs out, which a loaded machine
+    misses now and then (the key must be set up afresh by ``fn`` on each try)."""
+    for _ in range(tries):
+        t0 = time.monotonic()
+        out = fn()
+        if time.monotonic() - t0 < limit:
+            return out
+    raise AssertionError(f"no try ran within {limit}s in {tries} tries")

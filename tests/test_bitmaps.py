@@ -34,7 +34,7 @@ def cr(custom):
 def subscribe(c, pattern: str):
     ps = c.pubsub()
     ps.psubscribe(pattern)
-    assert ps.get_message(timeout=2)["type"] == "psubscribe"
+    assert ps.get_message(timeout=10)["type"] == "psubscribe"
     return ps
 
 
@@ -42,7 +42,7 @@ def events_until(ps, c, end_cmd: tuple) -> list[tuple[bytes, bytes]]:
     """Events received before the one caused by ``end_cmd`` (run on key ``end``)."""
     c.execute_command(*end_cmd)
     out = []
-    deadline = time.time() + 5
+    deadline = time.time() + 15
     while time.time() < deadline:
         m = ps.get_message(timeout=0.2)
         if m and m["type"] == "pmessage":

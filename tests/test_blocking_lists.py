@@ -232,7 +232,7 @@ def test_pipelined_commands_wait_for_the_blocked_one(conns):
     p.call("RPUSH", "k", "v")
     expected = bulk_pair(b"k", b"v") + b"+PONG\r\n"
     buf = b""
-    deadline = time.time() + 5
+    deadline = time.time() + 15
     while len(buf) < len(expected) and time.time() < deadline:
         if w.has_reply(0.5):
             buf += w.sock.recv(65536)
@@ -319,7 +319,7 @@ def test_multi_pushing_two_keys_serves_first_key_in_argument_order(conns):
 def _propagated_during(srv, fn) -> list[list[bytes]]:
     before = len(aof_commands(srv))
     fn()
-    deadline = time.time() + 5
+    deadline = time.time() + 15
     while True:
         cmds = aof_commands(srv)[before:]
         if (cmds and cmds[-1] == [b"RPUSH", b"MARK", b"done"]) or time.time() > deadline:

@@ -169,7 +169,7 @@ def aof_server():
 def _propagated_during(srv, fn) -> list[list[bytes]]:
     before = len(aof_commands(srv))
     fn()
-    deadline = time.time() + 5
+    deadline = time.time() + 15
     while True:
         cmds = aof_commands(srv)[before:]
         if (cmds and cmds[-1] == [b"SET", b"MARK", b"done"]) or time.time() > deadline:

@@ -180,9 +180,9 @@ def test_set_listeners_apply(r):
         assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": "AKE"}
         p = r.pubsub()
         p.psubscribe("__keyevent@0__:*")
-        p.get_message(timeout=1)
+        p.get_message(timeout=10)
         r.set("evk", "1")
-        msg = p.get_message(timeout=2)
+        msg = p.get_message(timeout=10)
         assert msg is not None and msg["data"] == b"evk"
         p.close()
     finally:

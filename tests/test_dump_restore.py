@@ -14,7 +14,7 @@ import time
 from collections import deque
 
 import redis
-from conftest import ServerProcess, diff_replies
+from conftest import ServerProcess, diff_replies, wait_blocked_on
 from test_rdb_load import Plain, dump_type, read_value
 from test_rdb_save import populate, real_type, start_redis8
 
@@ -211,7 +211,7 @@ def test_restore_wakes_blocked_pop(r: redis.Redis, server: ServerProcess) -> Non
 
     t = threading.Thread(target=pop)
     t.start()
-    time.sleep(0.3)
+    wait_blocked_on(r, "blpop")
     r.restore("lst", 0, rdb.dump_payload(deque([b"x", b"y"])))
     t.join(10)
     assert got == [(b"lst", b"x")]

@@ -294,7 +294,7 @@ def propagated(srv, *commands) -> tuple[list[bytes], list[list[bytes]]]:
         before = len(aof_commands(srv))
         replies = [c.call(*cmd) for cmd in commands]
         c.call("SADD", "MARK", "done")
-        deadline = time.time() + 5
+        deadline = time.time() + 15
         while True:
             cmds = aof_commands(srv)[before:]
             if (cmds and cmds[-1] == [b"SADD", b"MARK", b"done"]) or time.time() > deadline:

@@ -139,7 +139,7 @@ def _events(port: int, flags: str, workload: list[tuple]) -> list:
         blocked = socket.create_connection(("127.0.0.1", port), timeout=5)
         _send(blocked, "SELECT", "9")
         _send(blocked, "BLPOP", "bl", "5")
-        deadline = time.time() + 5
+        deadline = time.time() + 15
         while b"blocked_clients:1" not in cl.call("INFO", "clients") and time.time() < deadline:
             time.sleep(0.01)
         cl.call("RPUSH", "bl", "a", "b")

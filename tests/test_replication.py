@@ -84,7 +84,7 @@ def test_master_with_two_replicas_converges(master):
         wait_until(lambda: snapshot(r1.port) == want and snapshot(r2.port) == want)
         info = m.info("replication")
         assert info["role"] == "master" and info["connected_slaves"] == 2
-        assert m.wait(2, 2000) == 2
+        assert m.wait(2, 15000) == 2
         role = m.execute_command("ROLE")
         assert role[0] == b"master" and len(role[2]) == 2
         rrole = r1.client().execute_command("ROLE")
@@ -235,7 +235,7 @@ def test_replica_of_real_redis_master():
             m.delete("real:s:3")
             want = snapshot(rm.port)
             wait_until(lambda: snapshot(r1.port) == want)
-            assert m.wait(1, 2000) == 1
+            assert m.wait(1, 15000) == 1
         finally:
             r1.stop()
     finally:
@@ -260,7 +260,7 @@ def test_real_redis_82_replica_of_fastredis(master):
         m.delete("f:s:5")
         want = snapshot(master.port)
         wait_until(lambda: snapshot(rr.port) == want)
-        assert m.wait(1, 2000) == 1
+        assert m.wait(1, 15000) == 1
     finally:
         rr.stop()
 

@@ -493,9 +493,11 @@ def test_maxclients_refuses_extra_connections_only() -> None:
             assert recv_until(s, b"\r\n") == b"+PONG\r\n"
         for _ in range(20):
             with s2.raw() as extra:
-                assert recv_until(extra, b"never", timeout=2) == b"-ERR max number of clients reached\r\n"
+                assert recv_until(extra, b"never", timeout=10) == b"-ERR max number of clients reached\r\n"
         keep[0].close()
-        time.sleep(0.2)
+        # until the server has seen the close (asked over another kept connection)
+        assert wait_for(lambda: (keep[1].sendall(cmd("INFO", "clients")),
+                                 b"connected_clients:2\r\n" in recv_until(keep[1], b"\r\n\r\n"))[1])
         c = s2.client()
         assert c.ping()
         assert c.info("stats")["rejected_connections"] == 20

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
-from conftest import err
+from conftest import err, wait_blocked_on
 
 
 def sort(r, *args):
@@ -135,7 +134,7 @@ def test_store_wakes_blocked_list_pop(r, server):
     c = server.client()
     t = threading.Thread(target=lambda: out.append(c.blpop(["dst"], timeout=5)))
     t.start()
-    time.sleep(0.2)
+    wait_blocked_on(r, "blpop")
     assert sort(r, "l", "STORE", "dst") == 2
     t.join(5)
     c.close()
@@ -147,11 +146,11 @@ def test_sortstore_event(r, server):
     p = server.client().pubsub()
     try:
         p.psubscribe("__keyevent@0__:*")
-        assert p.get_message(timeout=1)["type"] == "psubscribe"
+        assert p.get_message(timeout=10)["type"] == "psubscribe"
         r.rpush("l", 1)
         sort(r, "l", "STORE", "dst")
         got = []
-        for _ in range(10):
+        for _ in range(30):
             m = p.get_message(timeout=0.5)
             if m:
                 got.append((m["channel"], m["data"]))

@@ -7,7 +7,7 @@ import time
 
 import pytest
 import redis
-from conftest import RawClient, diff_replies
+from conftest import RawClient, diff_replies, wait_blocked_on
 
 
 def test_xadd_xrange_diff(server, real_redis):
@@ -181,7 +181,7 @@ def test_xread_block_wakes_on_xadd(server):
 
     t = threading.Thread(target=reader)
     t.start()
-    time.sleep(0.3)
+    wait_blocked_on(r, "xread")
     r.xadd("bs", {"k": "v"}, id="7-1")
     t.join(6)
     assert result["v"] == [[b"bs", [(b"7-1", {b"k": b"v"})]]]
@@ -207,7 +207,7 @@ def test_xreadgroup_block(server):
 
     t = threading.Thread(target=reader)
     t.start()
-    time.sleep(0.3)
+    wait_blocked_on(r, "xreadgroup")
     r.xadd("gb", {"x": "1"}, id="5-5")
     t.join(6)
     assert result["v"] == [[b"gb", [(b"5-5", {b"x": b"1"})]]]

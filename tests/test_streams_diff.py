@@ -326,7 +326,7 @@ def _blocked_reader(port: int, *cmd: str) -> socket.socket:
 
 
 def _wait_blocked(r: redis.Redis, n: int) -> None:
-    deadline = time.time() + 5
+    deadline = time.time() + 15
     while time.time() < deadline:
         if r.info("clients")["blocked_clients"] >= n:
             return

@@ -337,7 +337,7 @@ def _events(port: int, commands: list) -> list[bytes]:
             cl.call(*cmd)
         cl.call("PUBLISH", "__keyevent@0__:end", "end")  # not a pattern match above? it is: marks the end
         buf = b""
-        deadline = time.time() + 5
+        deadline = time.time() + 15
         while not buf.endswith(b"$3\r\nend\r\n") and time.time() < deadline:
             r, _, _ = select.select([sub.sock], [], [], 0.5)
             if r:
