@@ -1287,7 +1287,7 @@ def io_of(client) -> tuple:
     return send, client.read_reply, has_reply
 
 
-def _wait_blocked(call: Callable[..., bytes], has_reply: Callable[[], bool], timeout: float = 3.0) -> None:
+def _wait_blocked(call: Callable[..., bytes], has_reply: Callable[[], bool], timeout: float = 15.0) -> None:
     """Until INFO (on the other connection) counts a blocked client, or the reply is already there."""
     import time
 
