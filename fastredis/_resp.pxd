@@ -15,6 +15,7 @@ cdef class Parser:
     cdef list args
     cdef long long argc
     cdef bytes last_name
+    cdef bytes last_key
     cdef public object error
     cdef public long long max_bulk_len
     cdef public long long max_query_len

@@ -390,6 +390,7 @@ cdef class Parser:
         self.args = None
         self.argc = 0
         self.last_name = None
+        self.last_key = None
         self.error = None
         self.max_bulk_len = 512 * 1024 * 1024
         self.max_query_len = 1024 * 1024 * 1024
@@ -643,6 +644,18 @@ cdef class Parser:
                     arg = PyBytes_FromStringAndSize(self.base + self.start, self.bulklen)
                     if self.bulklen <= 32:
                         self.last_name = arg
+            elif self.multibulklen == self.argc - 1:
+                # the first argument, usually the key: commands in a row often name the same
+                # key (a queue, a counter, a hash being filled), so the previous one is reused
+                # when equal: its hash is cached and the dict finds it by identity
+                last = self.last_key
+                if last is not None and PyBytes_GET_SIZE(last) == self.bulklen and \
+                        memcmp(PyBytes_AS_STRING(last), self.base + self.start, self.bulklen) == 0:
+                    arg = last
+                else:
+                    arg = PyBytes_FromStringAndSize(self.base + self.start, self.bulklen)
+                    if self.bulklen <= 64:
+                        self.last_key = arg
             else:
                 arg = PyBytes_FromStringAndSize(self.base + self.start, self.bulklen)
             if self.argc <= PREALLOC_ARGS:

@@ -94,6 +94,24 @@ def test_parse_every_two_way_split():
         assert parse_all([REQUESTS[:cut], REQUESTS[cut:]]) == EXPECTED, cut
 
 
+def test_repeated_name_and_key_objects_are_shared():
+    """A pipeline naming the same command and key reuses those bytes objects; others are new."""
+    p = Parser()
+    # (keys of two bytes or more: CPython shares every one-byte bytes object anyway)
+    p.feed(b"*3\r\n$4\r\nSADD\r\n$2\r\ns1\r\n$2\r\nm1\r\n" * 2 + b"*3\r\n$4\r\nSADD\r\n$2\r\nt1\r\n$2\r\nm1\r\n"
+           + b"*2\r\n$3\r\nGET\r\n$2\r\nt1\r\n" + b"*2\r\n$3\r\nGET\r\n$2\r\nt2\r\n")
+    a, b, c, d, e = p.parse()
+    assert a == b == [b"SADD", b"s1", b"m1"] and c == [b"SADD", b"t1", b"m1"]
+    assert d == [b"GET", b"t1"] and e == [b"GET", b"t2"]
+    assert a[0] is b[0] is c[0] and a[1] is b[1] and c[1] is d[1]
+    assert a[2] is not b[2] and c[1] is not a[1] and e[1] is not d[1]
+    # split across reads, the reused objects stay equal to what was sent
+    p.feed(b"*2\r\n$3\r\nGET\r\n$2\r\nt")
+    assert p.parse() == []
+    p.feed(b"3\r\n")
+    assert p.parse() == [[b"GET", b"t3"]]
+
+
 def test_partial_request_is_kept():
     p = Parser()
     p.feed(b"*2\r\n$4\r\nECHO\r\n$5\r\nhel")
