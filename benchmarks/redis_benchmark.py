@@ -21,6 +21,7 @@ import io
 import json
 import os
 import platform
+import resource
 import shlex
 import shutil
 import socket
@@ -61,6 +62,9 @@ class Sample:
     p50_ms: float | None = None
     error: str = ""
     cpu_us: float | None = None  # server CPU time per request over the whole redis-benchmark run
+    # share of one CPU used during the run (1.0 = saturated): which side limits the throughput
+    server_busy: float | None = None
+    client_busy: float | None = None  # redis-benchmark itself
 
 
 @dataclass
@@ -73,6 +77,9 @@ class Summary:
     ratios: list[float] = field(default_factory=list)
     error: str = ""
     fast_cpu_us: float | None = None
+    fast_busy: float | None = None
+    redis_busy: float | None = None
+    client_busy: float | None = None
     redis_cpu_us: float | None = None
     cpu_ratio: float | None = None  # redis CPU per request / fastredis CPU per request
 
@@ -154,16 +161,25 @@ class Server:
 
 
 def run_benchmark(port: int, test: str, variant: list[str], n: int, cpu: int | None, keyspace: int | None,
-                  timeout: float) -> tuple[list[tuple[str, float, float | None]], str]:
-    """Run one ``redis-benchmark -t test``; return its CSV rows and an error text (empty if none)."""
+                  timeout: float, usage: dict[str, float] | None = None,
+                  ) -> tuple[list[tuple[str, float, float | None]], str]:
+    """Run one ``redis-benchmark -t test``; return its CSV rows and an error text (empty if none).
+
+    ``usage``, when given, receives the run's wall time and redis-benchmark's CPU time (seconds).
+    """
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", test, "-n", str(n), "-q", "--csv"]
     if keyspace:
         argv += ["-r", str(keyspace)]
     argv += variant
+    ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     try:
         res = subprocess.run(pinned(cpu, argv), capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return [], f"timeout after {timeout:.0f}s"
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if usage is not None:
+        usage["wall"] = time.monotonic() - t0
+        usage["client_cpu"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     rows = []
     for rec in csv.DictReader(io.StringIO(res.stdout)):
         try:
@@ -176,6 +192,11 @@ def run_benchmark(port: int, test: str, variant: list[str], n: int, cpu: int | N
         lines = [ln for ln in res.stderr.splitlines() if ln.strip() and not ln.startswith("WARNING")]
         error = (lines[-1] if lines else f"exit code {res.returncode}")[:200]
     return rows, error
+
+
+def _median_of(rows: list[Sample], attr: str, server: str | None) -> float | None:
+    vals = [getattr(s, attr) for s in rows if (server is None or s.server == server) and getattr(s, attr)]
+    return statistics.median(vals) if vals else None
 
 
 def summarise(samples: list[Sample]) -> list[Summary]:
@@ -193,6 +214,7 @@ def summarise(samples: list[Sample]) -> list[Summary]:
         ratios = []
         fast, real, errors = [], [], []
         fast_cpu = [s.cpu_us for s in rows if s.server == "fastredis" and s.cpu_us]
+
         real_cpu = [s.cpu_us for s in rows if s.server == "redis" and s.cpu_us]
         for pair in by_round.values():
             f, r = pair.get("fastredis"), pair.get("redis")
@@ -213,6 +235,8 @@ def summarise(samples: list[Sample]) -> list[Summary]:
             fast_cpu_us=statistics.median(fast_cpu) if fast_cpu else None,
             redis_cpu_us=statistics.median(real_cpu) if real_cpu else None,
             cpu_ratio=(statistics.median(real_cpu) / statistics.median(fast_cpu)) if fast_cpu and real_cpu else None,
+            fast_busy=_median_of(rows, "server_busy", "fastredis"), redis_busy=_median_of(rows, "server_busy", "redis"),
+            client_busy=_median_of(rows, "client_busy", None),
         ))
     return out
 
@@ -220,8 +244,8 @@ def summarise(samples: list[Sample]) -> list[Summary]:
 def table(summaries: list[Summary]) -> str:
     """A Markdown table of the medians."""
     lines = ["| variant | test | fastredis rps | redis rps | ratio (median) | ratios per round "
-             "| CPU µs/req fastredis | CPU µs/req redis | CPU ratio |",
-             "|---|---|---:|---:|---:|---|---:|---:|---:|"]
+             "| CPU µs/req fastredis | CPU µs/req redis | CPU ratio | busy fastredis / redis / client |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|---|"]
     for s in summaries:
         f = f"{s.fast_rps:,.0f}" if s.fast_rps else "-"
         r = f"{s.redis_rps:,.0f}" if s.redis_rps else "-"
@@ -230,7 +254,8 @@ def table(summaries: list[Summary]) -> str:
         fc = f"{s.fast_cpu_us:.2f}" if s.fast_cpu_us else "-"
         rc = f"{s.redis_cpu_us:.2f}" if s.redis_cpu_us else "-"
         cr = f"{s.cpu_ratio:.3f}" if s.cpu_ratio else "-"
-        lines.append(f"| {s.variant} | {s.test} | {f} | {r} | {ratio} | {per} | {fc} | {rc} | {cr} |")
+        busy = " / ".join(f"{b:.0%}" if b else "-" for b in (s.fast_busy, s.redis_busy, s.client_busy))
+        lines.append(f"| {s.variant} | {s.test} | {f} | {r} | {ratio} | {per} | {fc} | {rc} | {cr} | {busy} |")
     return "\n".join(lines)
 
 
@@ -412,12 +437,17 @@ def main(argv: list[str] | None = None) -> int:
                         srv.flushall()
                         n = max(100, int(args.requests * VARIANT_SHARE.get(variant, 1.0)))
                         cpu0 = srv.cpu_ns()
+                        usage: dict[str, float] = {}
                         rows, error = run_benchmark(srv.port, test, VARIANTS[variant], n, bench_cpu,
-                                                    args.keyspace, args.timeout)
+                                                    args.keyspace, args.timeout, usage)
                         cpu = srv.cpu_ns() - cpu0
                         cpu_us = cpu / 1000 / (n * len(rows)) if rows and cpu0 else None
+                        wall = usage.get("wall") or 0.0
+                        server_busy = cpu / 1e9 / wall if wall and cpu0 else None
+                        client_busy = usage["client_cpu"] / wall if wall else None
                         for name, rps, p50 in rows:
-                            samples.append(Sample(rnd, variant, srv.name, name, rps, p50, cpu_us=cpu_us))
+                            samples.append(Sample(rnd, variant, srv.name, name, rps, p50, cpu_us=cpu_us,
+                                                  server_busy=server_busy, client_busy=client_busy))
                         if error:
                             samples.append(Sample(rnd, variant, srv.name, test.upper() if not rows else
                                                   rows[-1][0] + " (then)", None, None, error))

@@ -58,6 +58,9 @@ def test_smoke_run_against_both_servers(tmp_path):
     assert {"PING_MBULK", "GET"} <= tests
     for s in data["summary"]:
         assert s["ratio"] is not None and s["ratio"] > 0, s
+        # how busy each side was: a share of one CPU, for both servers and redis-benchmark
+        for key in ("fast_busy", "redis_busy", "client_busy"):
+            assert s[key] is not None and 0 < s[key] < 1.5, (key, s)
     text = md.read_text()
     assert "| c1 | PING_MBULK |" in text and text.endswith("kept notes\n") and not text.startswith("old")
 
