@@ -367,6 +367,13 @@ cdef inline Py_ssize_t plain_header(const char *p, Py_ssize_t avail, long long *
     return j
 
 
+cdef inline object _same_bytes(bytes last, const char *p, Py_ssize_t n):
+    """``last`` when it holds exactly these ``n`` bytes (to be shared), else None."""
+    if last is not None and PyBytes_GET_SIZE(last) == n and memcmp(PyBytes_AS_STRING(last), p, n) == 0:
+        return last
+    return None
+
+
 cdef class Parser:
     """Incremental request parser for one connection.
 
@@ -562,7 +569,6 @@ cdef class Parser:
         cdef long long ll
         cdef list args
         cdef object arg
-        cdef bytes last
         if self.multibulklen == 0:
             p = self.base + self.start
             avail = self.end - self.start
@@ -636,11 +642,8 @@ cdef class Parser:
             if self.multibulklen == self.argc:
                 # the command name: pipelines repeat it, so the last one is reused when equal
                 # (one allocation less; its hash is already computed for the command lookup)
-                last = self.last_name
-                if last is not None and PyBytes_GET_SIZE(last) == self.bulklen and \
-                        memcmp(PyBytes_AS_STRING(last), self.base + self.start, self.bulklen) == 0:
-                    arg = last
-                else:
+                arg = _same_bytes(self.last_name, self.base + self.start, self.bulklen)
+                if arg is None:
                     arg = PyBytes_FromStringAndSize(self.base + self.start, self.bulklen)
                     if self.bulklen <= 32:
                         self.last_name = arg
@@ -648,11 +651,8 @@ cdef class Parser:
                 # the first argument, usually the key: commands in a row often name the same
                 # key (a queue, a counter, a hash being filled), so the previous one is reused
                 # when equal: its hash is cached and the dict finds it by identity
-                last = self.last_key
-                if last is not None and PyBytes_GET_SIZE(last) == self.bulklen and \
-                        memcmp(PyBytes_AS_STRING(last), self.base + self.start, self.bulklen) == 0:
-                    arg = last
-                else:
+                arg = _same_bytes(self.last_key, self.base + self.start, self.bulklen)
+                if arg is None:
                     arg = PyBytes_FromStringAndSize(self.base + self.start, self.bulklen)
                     if self.bulklen <= 64:
                         self.last_key = arg
