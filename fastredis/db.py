@@ -91,7 +91,17 @@ class Database:
         self.expires.pop(key, None)
         server = self.server
         server.stats.expired_keys += 1
-        self.signal_modified(key)
+        clients = self.watched.get(key)
+        if clients:
+            # touchWatchedKey: for a client that WATCHed the key when it had already expired, its
+            # deletion is no logical change (the flag is cleared: a later write does touch it)
+            me = (self.id, key)
+            for c in clients:
+                already = getattr(c, "watch_expired", None)
+                if already and me in already:
+                    already.discard(me)
+                else:
+                    c.dirty_cas = True
         server.notify(b"x", b"expired", key, self.id)
         server.propagate_expired(self.id, key)
 

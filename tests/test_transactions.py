@@ -180,6 +180,11 @@ def _watch_scenarios(port: int) -> list[bytes]:
         out.append(attempt())
         a.call("SET", "e", "v", "PX", "1")
         time.sleep(0.02)
+        a.call("WATCH", "e")  # expired when watched; deleting it (here lazily, or by active expiry) is no change
+        b.call("GET", "e")
+        out.append(attempt())
+        a.call("SET", "e", "v", "PX", "1")
+        time.sleep(0.02)
         a.call("WATCH", "e")
         out.append(attempt())  # expired before WATCH: no change seen
         a.call("WATCH", "k2")
