@@ -70,7 +70,7 @@ class Server:
 
     def _close_listeners_in_child(self) -> None:
         for srv in self.listeners:
-            for sock in srv.sockets or ():
+            for sock in getattr(srv, "sockets", None) or ():  # asyncio.Server (AbstractServer has none)
                 try:
                     os.close(sock.fileno())
                 except OSError:
