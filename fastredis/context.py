@@ -201,6 +201,8 @@ class Client:
         self.multi_error = False
         self.dirty_cas = False
         self.watched: list[tuple[Database, bytes]] = []
+        # (dbid, key) WATCHed while already expired: their deletion is no change (touchWatchedKey)
+        self.watch_expired: set[tuple[int, bytes]] = set()
         # pub/sub
         self.channels: set[bytes] = set()
         self.patterns: set[bytes] = set()

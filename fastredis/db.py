@@ -97,9 +97,8 @@ class Database:
             # deletion is no logical change (the flag is cleared: a later write does touch it)
             me = (self.id, key)
             for c in clients:
-                already = getattr(c, "watch_expired", None)
-                if already and me in already:
-                    already.discard(me)
+                if me in c.watch_expired:
+                    c.watch_expired.discard(me)
                 else:
                     c.dirty_cas = True
         server.notify(b"x", b"expired", key, self.id)
@@ -207,7 +206,7 @@ class Database:
         for key, clients in list(self.watched.items()):
             if key in data:
                 for c in clients:
-                    if (self.id, key) not in getattr(c, "watch_expired", ()):
+                    if (self.id, key) not in c.watch_expired:
                         c.dirty_cas = True
         blocking = self.server.blocking
         if blocking.has_waiters:

@@ -67,16 +67,14 @@ def _touch_watched_swapped(emptied: Any, replaced_with: Any) -> None:
         replaced_expired = in_replaced and when is not None and when <= now
         tag = (emptied.id, key)
         for cl in list(clients):
-            expired = getattr(cl, "watch_expired", None)
-            if expired is not None and tag in expired:
+            expired = cl.watch_expired
+            if tag in expired:
                 if not in_replaced:
                     expired.discard(tag)
                     continue
                 if replaced_expired:
                     continue
             elif not in_emptied and replaced_expired:
-                if expired is None:
-                    cl.watch_expired = expired = set()
                 expired.add(tag)
                 continue
             cl.dirty_cas = True

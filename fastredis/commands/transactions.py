@@ -33,7 +33,7 @@ def unwatch_all(c: Client) -> None:
                 del db.watched[key]
     c.watched = []
     c.dirty_cas = False
-    c.watch_expired = set()  # type: ignore[attr-defined]
+    c.watch_expired = set()
 
 
 @command("multi", 1, "noscript loading stale fast no-multi allow-busy", group="transactions",
@@ -59,7 +59,7 @@ def discard(c: Client, argv: list[bytes]) -> Any:
 def _watched_key_expired(c: Client) -> bool:
     """A WATCHed key that was alive at WATCH time and has expired since aborts EXEC."""
     now = mstime()
-    already: set[tuple[int, bytes]] = getattr(c, "watch_expired", set())
+    already = c.watch_expired
     for db, key in c.watched:
         when = db.expires.get(key)
         if when is not None and when <= now and (db.id, key) not in already and key in db.data:
@@ -110,8 +110,6 @@ def exec_(c: Client, argv: list[bytes]) -> Any:
 def watch(c: Client, argv: list[bytes]) -> Any:
     if c.in_multi:
         raise ReplyError("ERR WATCH inside MULTI is not allowed")
-    if not hasattr(c, "watch_expired"):
-        c.watch_expired = set()  # type: ignore[attr-defined]
     now = mstime()
     for key in argv[1:]:
         db = c.db
@@ -121,7 +119,7 @@ def watch(c: Client, argv: list[bytes]) -> Any:
         db.watched.setdefault(key, set()).add(c)
         when = db.expires.get(key)
         if when is not None and when <= now:
-            c.watch_expired.add((db.id, key))  # type: ignore[attr-defined]
+            c.watch_expired.add((db.id, key))
     return OK
 
 
