@@ -21,6 +21,8 @@ import redis
 os.environ.setdefault("FASTREDIS_CHECK_STATE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
+# servers started as `python -m fastredis` run this checkout's code, whatever is installed
+os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
 SHARED = ROOT.parent / "shared"
 # every server's working directory lives under one folder removed when the test run ends
 TMP_BASE = tempfile.mkdtemp(prefix="fastredis-tests-")
