@@ -196,8 +196,9 @@ def _propagating(handler: Callable[[Client, list[bytes]], Any]) -> Callable[[Cli
             _frames.pop()
         effects = frame.effects
         if effects:
-            # nested in EXEC (or another module command's call) the caller already wraps
-            wrap = len(effects) > 1 and not c.in_exec and not _frames
+            # nested in EXEC, a script (its client has fd -2) or another module command's call(),
+            # the caller already wraps what it propagates
+            wrap = len(effects) > 1 and not c.in_exec and not _frames and c.fd != -2
             if wrap:
                 server.propagate(effects[0][0], [b"MULTI"])
             for dbid, a in effects:

@@ -227,15 +227,18 @@ def test_writes_propagate_as_themselves(modsrv, module_file) -> None:
         c.execute_command("tmod.stamp", "s")
         c.execute_command("tmod.direct", "v", "raw")
         c.execute_command("tmod.args")  # no write, nothing propagated
+        c.eval("return redis.call('tmod.two', KEYS[1], KEYS[2])", 2, "lx", "ly")  # from Lua
         assert c.execute_command("WAIT", 1, 5000) == 1
         rc = replica.client()
         assert [rc.get(k) for k in ("d", "x", "y", "s")] == [b"8", b"1", b"1", b"stamped"]
-        assert aof_commands(modsrv)[-7:] == [
+        assert aof_commands(modsrv)[-11:] == [
             [b"SET", b"d", b"8"],
             [b"MULTI"], [b"INCR", b"x"], [b"INCR", b"y"], [b"EXEC"],
             [b"SET", b"s", b"stamped"],
             [b"tmod.direct", b"v", b"raw"],  # wrote without call(): verbatim (replicas need the module)
+            [b"MULTI"], [b"INCR", b"lx"], [b"INCR", b"ly"], [b"EXEC"],  # the script's one wrapping
         ]
+        assert [rc.get(k) for k in ("lx", "ly")] == [b"1", b"1"]
         # the replica has no such command: the verbatim one is the documented limit
         assert rc.get("v") is None
         with pytest.raises(redis.ResponseError, match="unknown command"):
