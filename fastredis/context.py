@@ -93,6 +93,8 @@ class ServerContext:
         # where writes go (AOF, replication backlog); only the active ones are called
         self._propagators: list[tuple[Callable[[], bool], Callable[[int, list[bytes]], None]]] = []
         self.extras: dict[str, Any] = {}
+        # scripting.scripts.ScriptingState, created by the first scripting command
+        self.scripting: Any = None
         # counters kept elsewhere (the request loop counts in C) and added to ``stats``/``dirty``
         # by these callbacks: sync_stats() runs them before anything reads the figures
         self.stats_sources: list[Callable[[], None]] = []

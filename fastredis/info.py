@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .scripting import script_memory_fields
 from .version import REDIS_VERSION
 
 if TYPE_CHECKING:
@@ -432,19 +433,7 @@ def _memory(ctx: ServerContext) -> Fields:
         ("allocator_resident", rss),
         ("total_system_memory", total_sys),
         ("total_system_memory_human", bytes_to_human(total_sys)),
-        ("used_memory_lua", 31744),
-        ("used_memory_vm_eval", 31744),
-        ("used_memory_lua_human", bytes_to_human(31744)),
-        ("used_memory_scripts_eval", 0),
-        ("number_of_cached_scripts", 0),
-        ("number_of_functions", 0),
-        ("number_of_libraries", 0),
-        ("used_memory_vm_functions", 32768),
-        ("used_memory_vm_total", 64512),
-        ("used_memory_vm_total_human", bytes_to_human(64512)),
-        ("used_memory_functions", 184),
-        ("used_memory_scripts", 184),
-        ("used_memory_scripts_human", bytes_to_human(184)),
+        *script_memory_fields(ctx, bytes_to_human),
         ("maxmemory", maxmemory),
         ("maxmemory_human", bytes_to_human(maxmemory)),
         ("maxmemory_policy", cfg["maxmemory-policy"]),
