@@ -188,7 +188,7 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     if reply is not BLOCKED:  # a blocked command is timed when it runs for good (not yet recorded)
         if obs.track:
             obs.record(cmd, ns)
-        if ns >= obs.gate_ns:
+        if ns >= obs.gate_ns:  # a script's commands too (Redis logs them with the address ?:0)
             obs.command_done(c, cmd, argv, ns)
     server.stats.total_commands_processed += 1
     last = _fullnames.get(cmd)

@@ -173,7 +173,7 @@ class SlowLog:
 
     def push(self, c: Client, argv: list[bytes], usec: int, max_len: int) -> None:
         self.entries.appendleft([self.next_id, int(time.time()), usec, slowlog_argv(argv),
-                                 c.addr.encode() if c.fd != -2 else b"", c.name or b""])
+                                 (c.addr or "?:0").encode(), c.name or b""])
         self.next_id += 1
         while len(self.entries) > max_len:
             self.entries.pop()

@@ -261,6 +261,16 @@ def test_slow_command_inside_multi(both):
         assert b"exec" not in names and b"multi" in names and b"incrby" in names
 
 
+def test_script_logs_its_commands(both):
+    for c in both:
+        c.config_set("slowlog-log-slower-than", 0)
+        c.eval("redis.call('set', KEYS[1], 'b'); return redis.call('get', KEYS[1])", 1, "sk")
+        c.config_set("slowlog-log-slower-than", 10000)
+        entries = c.execute_command("SLOWLOG", "GET", "-1")
+        assert [e[3][0].lower() for e in entries] == [b"eval", b"get", b"set", b"config"]
+        assert entries[1][4] == b"?:0" and entries[0][4].startswith(b"127.0.0.1:")
+
+
 def test_client_errors_not_crash(pair):
     port = pair[0].port
     rc = RawClient(port)
