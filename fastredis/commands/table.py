@@ -48,6 +48,7 @@ class Command:
     usec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    latency_histogram: Any = None  # observe.Histogram once the command ran with latency-tracking on
 
     @property
     def fullname(self) -> str:
