@@ -17,6 +17,7 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
 
@@ -100,6 +101,8 @@ class ServerContext:
         # propagated writes buffered (the AOF's): flush_writes() runs these before replies go out
         self.unflushed_writes = False
         self.write_flushers: list[Callable[[], None]] = []
+        # SLOWLOG, the latency monitor and the command latency histograms
+        self.observer = Observer(config)
         self.pubsub = PubSub()
         attach_notifications(self)
 

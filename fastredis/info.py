@@ -608,7 +608,9 @@ def _cpu(ctx: ServerContext) -> Fields:
 
 
 def _modules(ctx: ServerContext) -> Fields:
-    return []
+    from .module_loader import info_fields
+
+    return info_fields(ctx)
 
 
 def _all_commands() -> list[Any]:
@@ -638,7 +640,10 @@ def _errorstats(ctx: ServerContext) -> Fields:
 
 
 def _latencystats(ctx: ServerContext) -> Fields:
-    return []
+    from .observe import latencystats_fields
+
+    ctx.observer.sync_histograms()
+    return latencystats_fields(_all_commands(), ctx.observer.percentiles)
 
 
 def _cluster(ctx: ServerContext) -> Fields:
@@ -697,8 +702,10 @@ def reset_stats(ctx: ServerContext) -> None:
     fresh = type(ctx.stats)()
     for f in dataclasses.fields(ctx.stats):
         setattr(ctx.stats, f.name, getattr(fresh, f.name))
+    ctx.observer.sync_histograms()
     for cmd in _all_commands():
         cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+        cmd.latency_histogram = None
     metrics(ctx).reset()
     ms = memory_state(ctx)
     ms.peak = used_memory()

@@ -173,6 +173,11 @@ class Server:
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self._on_signal, sig)
         self.log("notice", "Server initialized")
+        if cfg.load_modules:
+            from .module_loader import load_queue
+
+            if not load_queue(self.ctx, self.log):
+                raise SystemExit(1)
         info.memory_state(self.ctx)  # used_memory_startup: the footprint before any data is loaded
         for hook in self.startup_hooks:
             result = hook()
