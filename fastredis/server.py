@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import (
+    busy,
     commands,  # noqa: F401  (registers every command)
     info,
 )
@@ -45,6 +46,7 @@ class Server:
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
+        busy.install(self)  # scripts past busy-reply-threshold serve the other clients
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopped: asyncio.Future[int] | None = None
         self.cron_handle: asyncio.TimerHandle | None = None
