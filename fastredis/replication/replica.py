@@ -337,7 +337,7 @@ class ReplicaRole:
             return False
         ctx.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
         for db in ctx.dbs:
-            db.clear()
+            db.clear(ctx.config["replica-lazy-flush"])
             db.data = res.data.get(db.id, {})
             db.expires = res.expires.get(db.id, {})
         ctx.state_changed()
