@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 import pytest
 import redis
-
 from conftest import ServerProcess, wait_until
 
 STALL_BOUND = 0.150
@@ -148,7 +147,7 @@ def test_flushall_of_a_million_keys_does_not_stall(lf: ServerProcess, lr: redis.
         lr.sadd("alsobig", *[b"%d" % i for i in range(50_000)])
         assert lr.dbsize() == 1_000_001
 
-        def flush() -> None:
+        def flush(mode: str = mode) -> None:
             assert lr.execute_command("FLUSHALL", mode)
             assert lr.dbsize() == 0
 
