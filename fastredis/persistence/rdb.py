@@ -46,6 +46,14 @@ from .encodings import (
     zipmap_pairs,
 )
 
+try:
+    from ._rdbfast import deque_layout_ok as _deque_layout_ok
+    from ._rdbfast import dump_database as _dump_database_fast
+except ImportError:  # extension not built: the Python writer does everything
+    _dump_database: Callable[..., int] | None = None
+else:
+    _dump_database = _dump_database_fast if _deque_layout_ok() else None
+
 RDB_VERSION = 11
 REDIS_VER_AUX = b"7.2.4"
 
@@ -996,8 +1004,9 @@ class RdbWriter:
     """Streams an RDB image to a binary file object, keeping the running CRC64."""
 
     def __init__(self, fp: IO[bytes], checksum: bool = True, opts: SaveOptions = _DEFAULT_OPTS,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, native: bool = True) -> None:
         self.fp = fp
+        self.native = native  # the C keyspace walk (_rdbfast.dump_database) when it is built
         self.checksum = checksum
         self.crc = 0
         self.opts = opts
@@ -1046,6 +1055,16 @@ class RdbWriter:
             return 0
         self.write(bytes((OP_SELECTDB,)) + _len(dbid))
         self.write(bytes((OP_RESIZEDB,)) + _len(len(data)) + _len(len(expires)))
+        opts = self.opts
+        if _dump_database is not None and per_key is None and self.native:
+            self.flush()
+            return _dump_database(data, expires, self.write, opts, functools.partial(encode_value, opts=opts),
+                                  format_double, deque, ZSet)
+        return self.database_py(data, expires, per_key)
+
+    def database_py(self, data: dict[bytes, Any], expires: dict[bytes, int],
+                    per_key: Callable[[], None] | None = None) -> int:
+        """The records of one database in Python (the reference the native walk is tested against)."""
         opts = self.opts
         comp = opts.compress
         n = 0

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._resp import ReplyError
 from . import rdb
+from .fork import child_reaped, fork_child
 
 if TYPE_CHECKING:
     from ..server import Server
@@ -154,25 +155,16 @@ class Snapshotter:
         self.saves += 1
         t0 = time.time()
         filename = self.path()
+        def child() -> None:
+            self.write_file(filename, os.getpid())
+            self.ctx.log("notice", "DB saved on disk")
+
         try:
-            pid = os.fork()
+            pid = fork_child(child)
         except OSError as e:
             self.last_bgsave_ok = False
             self.ctx.log("warning", "Can't save in background: fork: %s" % e.strerror)
             return False
-        if pid == 0:
-            code = 1
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-                self.write_file(filename, os.getpid())
-                self.ctx.log("notice", "DB saved on disk")
-                code = 0
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
         self.ctx.stats.total_forks += 1
         self.ctx.stats.latest_fork_usec = int((time.time() - t0) * 1_000_000)
         self.child_pid = pid
@@ -190,6 +182,7 @@ class Snapshotter:
             os.waitpid(pid, 0)
         except (OSError, ChildProcessError):
             pass
+        child_reaped()
         try:
             os.unlink(self._temp_path(pid))
         except OSError:
@@ -207,6 +200,7 @@ class Snapshotter:
             pid, status = self.child_pid, 1 << 8
         if pid == 0:
             return
+        child_reaped()
         child = self.child_pid
         self.child_pid = 0
         self.last_bgsave_time_sec = int(time.time() - self.child_started)
