@@ -256,6 +256,7 @@ class FullSync:
             self.ctx.log("notice", "Background RDB transfer terminated with success")
             for r in self._live(job):
                 r.client.write_raw(job.mark)
+                r.wait_ack = True
                 self._online(r)
         else:
             self.ctx.log("warning", "Background transfer error")
@@ -314,14 +315,20 @@ class FullSync:
     # -- the end of a transfer ------------------------------------------------------------
 
     def _online(self, r: ReplicaInfo) -> None:
-        """The payload is out: the stream held back since the snapshot follows, then the live stream."""
+        """The payload is out: the stream held back since the snapshot follows (at once, or for a
+        diskless payload at the replica's first ACK), then the live stream."""
+        r.state = "online"
+        r.ack_time = time.time()
+        if not r.wait_ack:
+            self.start_stream(r)
+        self.ctx.log("notice", "Synchronization with replica %s succeeded" % r.client.addr)
+
+    def start_stream(self, r: ReplicaInfo) -> None:
+        r.wait_ack = False
         if r.pending:
             r.client.write_raw(b"".join(r.pending))
         r.pending = []
         r.pending_size = 0
-        r.state = "online"
-        r.ack_time = time.time()
-        self.ctx.log("notice", "Synchronization with replica %s succeeded" % r.client.addr)
 
     def replica_gone(self, c: Client) -> None:
         job = self.job

@@ -28,7 +28,7 @@ class ReplicaInfo:
     """A connected replica as the master sees it."""
 
     __slots__ = ("client", "state", "ack_offset", "ack_time", "port", "ip", "capa", "since", "pending",
-                 "pending_size", "diskless", "sync_only", "wait_since")
+                 "pending_size", "diskless", "sync_only", "wait_since", "wait_ack")
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -40,6 +40,10 @@ class ReplicaInfo:
         self.diskless = False
         self.sync_only = False
         self.wait_since = time.time()
+        # after a diskless payload the stream starts at the replica's first REPLCONF ACK (as Redis'
+        # repl_start_cmd_stream_on_ack): the replica cannot tell stream bytes from payload bytes
+        # that arrive behind the EOF mark in one read
+        self.wait_ack = False
         self.ack_offset = 0
         self.ack_time = time.time()
         self.port = 0
@@ -99,9 +103,9 @@ class MasterRole:
         self.backlog.append(data)
         self.master_repl_offset += len(data)
         for r in self.replicas:
-            if r.state == "online":
+            if r.state == "online" and not r.wait_ack:
                 r.client.write_raw(data)
-            elif r.state == "send_bulk":
+            elif r.state == "send_bulk" or r.wait_ack:
                 r.pending.append(data)
                 r.pending_size += len(data)
                 if self.sync.over_limit(r):
@@ -139,6 +143,8 @@ class MasterRole:
                     if off > r.ack_offset:
                         r.ack_offset = off
                     r.ack_time = time.time()
+                    if r.wait_ack:
+                        self.sync.start_stream(r)
                     self._check_waiters()
                 return Raw(b"")
             elif opt == b"getack":

@@ -182,15 +182,17 @@ class MasterLink(asyncio.Protocol):
             self.close()
 
     def _transfer(self) -> None:
+        seen = len(self.payload)
         self.payload += self.buf
         self.buf.clear()
         if self.eof_mark is not None:
+            # the mark ends the payload; anything after it in the same read is already the stream
             mark = self.eof_mark
-            if len(self.payload) >= len(mark) and self.payload.endswith(mark):
-                rdb_bytes = bytes(self.payload[:-len(mark)])
-                rest = b""
-            else:
+            at = self.payload.find(mark, max(0, seen - len(mark)))
+            if at < 0:
                 return
+            rdb_bytes = bytes(self.payload[:at])
+            rest = bytes(self.payload[at + len(mark):])
         else:
             if len(self.payload) < self.transfer_size:
                 return
