@@ -17,6 +17,7 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
 
@@ -92,12 +93,16 @@ class ServerContext:
         # where writes go (AOF, replication backlog); only the active ones are called
         self._propagators: list[tuple[Callable[[], bool], Callable[[int, list[bytes]], None]]] = []
         self.extras: dict[str, Any] = {}
+        # scripting.scripts.ScriptingState, created by the first scripting command
+        self.scripting: Any = None
         # counters kept elsewhere (the request loop counts in C) and added to ``stats``/``dirty``
         # by these callbacks: sync_stats() runs them before anything reads the figures
         self.stats_sources: list[Callable[[], None]] = []
         # propagated writes buffered (the AOF's): flush_writes() runs these before replies go out
         self.unflushed_writes = False
         self.write_flushers: list[Callable[[], None]] = []
+        # SLOWLOG, the latency monitor and the command latency histograms
+        self.observer = Observer(config)
         self.pubsub = PubSub()
         attach_notifications(self)
 
@@ -167,6 +172,18 @@ class ServerContext:
             self.propagate_hook(dbid, [b"DEL", key])
 
 
+def _no_push(_value: Any) -> None:
+    return None
+
+
+def _no_op() -> None:
+    return None
+
+
+def _zero() -> int:
+    return 0
+
+
 # client flags shown by CLIENT LIST
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 
@@ -223,6 +240,16 @@ class Client:
         self.resume: Callable[[], None] = lambda: None
         self.query_buffer_len: Callable[[], int] = lambda: 0
         self.output_buffer_len: Callable[[], int] = lambda: 0
+
+    def detach(self) -> None:
+        """The connection is gone: its hooks become no-ops (and stop referencing it)."""
+        self.send_push = _no_push
+        self.send_reply = _no_push
+        self.write_raw = _no_push
+        self.close = _no_op
+        self.resume = _no_op
+        self.query_buffer_len = _zero
+        self.output_buffer_len = _zero
 
     @property
     def subscriptions(self) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import (
+    busy,
     commands,  # noqa: F401  (registers every command)
     info,
 )
@@ -25,14 +26,18 @@ from .config import Config
 from .connection import Connection
 from .context import ServerContext
 from .log import Logger
+from .supervise import Supervisor
 from .version import REDIS_VERSION
 
 
 class Server:
     """A running fastredis server."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, supervisor: Supervisor | None = None,
+                 listen_sockets: list[socket.socket] | None = None) -> None:
         self.config = config
+        self.supervisor = supervisor or Supervisor()
+        self.inherited_sockets = list(listen_sockets or ())
         self.logger = Logger(config["logfile"], config["loglevel"])
         self.ctx = ServerContext(config)
         self.ctx.log = self.logger
@@ -41,6 +46,7 @@ class Server:
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
+        busy.install(self)  # scripts past busy-reply-threshold serve the other clients
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopped: asyncio.Future[int] | None = None
         self.cron_handle: asyncio.TimerHandle | None = None
@@ -92,11 +98,17 @@ class Server:
         return conn
 
     async def _listen(self) -> None:
-        port = self.config["port"]
-        if port == 0:
-            return
-        binds = self.config["bind"] or ["*", "-::*"]
         loop = asyncio.get_running_loop()
+        port = self.config["port"]
+        binds = self.config["bind"] or ["*", "-::*"]
+        if self.inherited_sockets:
+            inherited, self.inherited_sockets = self.inherited_sockets, []  # a later rebind binds anew
+            for sock in inherited:
+                self.listeners.append(await loop.create_server(self._factory, sock=sock,
+                                                               backlog=self.config["tcp-backlog"]))
+            binds = []
+        elif port == 0:
+            binds = []
         errors = []
         for addr in binds:
             optional = addr.startswith("-")
@@ -161,12 +173,18 @@ class Server:
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self._on_signal, sig)
         self.log("notice", "Server initialized")
+        if cfg.load_modules:
+            from .module_loader import load_queue
+
+            if not load_queue(self.ctx, self.log):
+                raise SystemExit(1)
         info.memory_state(self.ctx)  # used_memory_startup: the footprint before any data is loaded
         for hook in self.startup_hooks:
             result = hook()
             if inspect.isawaitable(result):
                 await result
         self.log("notice", "Ready to accept connections tcp")
+        self.supervisor.ready(replica=bool(cfg["replicaof"]))
         self._schedule_cron()
         code = await self.stopped
         return code
@@ -281,16 +299,42 @@ class Server:
             except OSError:
                 pass
         self.log("warning", "Redis is now ready to exit, bye bye...")
+        self.supervisor.stopping()
         if self.stopped is not None and not self.stopped.done():
             self.stopped.set_result(self.exit_code)
 
 
-def run(config: Config) -> int:
-    """Run a server until it shuts down; returns the process exit code."""
+def run(config: Config, supervisor: Supervisor | None = None,
+        listen_sockets: list[socket.socket] | None = None,
+        setup: Callable[[Server], None] | None = None) -> int:
+    """Run a server until it shuts down; returns the process exit code.
+
+    ``listen_sockets``: already bound listening sockets to serve instead of binding ``bind``/``port``
+    (the embedded server's parent binds the port, so picking a free one has no race); ``setup`` is
+    called with the server before it starts (the embedded server adds its hooks there)."""
     import uvloop
 
-    server = Server(config)
-    if config["pidfile"]:
-        with open(config["pidfile"], "w") as f:
-            f.write(f"{os.getpid()}\n")
-    return uvloop.run(server.serve())
+    server = Server(config, supervisor, listen_sockets)
+    if setup is not None:
+        setup(server)
+    if config["daemonize"] and not config["pidfile"] and server.supervisor.mode == "no":
+        config.set_text("pidfile", "/var/run/redis.pid", startup=True)  # redis-server's default
+    pidfile = config["pidfile"]
+    if pidfile:
+        try:
+            with open(pidfile, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as e:
+            server.log("warning", "Failed to write PID file: %s" % e.strerror)
+            pidfile = ""
+    try:
+        return uvloop.run(server.serve())
+    finally:
+        if pidfile:  # a start-up that failed (bind error, bad module) leaves no stale pid file
+            try:
+                with open(pidfile) as f:
+                    mine = f.read().strip() == str(os.getpid())
+                if mine:
+                    os.unlink(pidfile)
+            except OSError:
+                pass

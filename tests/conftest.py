@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 import redis
 
+# pytester runs the plugin's own tests; fastredis' plugin gives fastredis_factory to the example's
+pytest_plugins = ["pytester", "fastredis.pytest_plugin"]
+
 # every server the tests start checks, each batch, that the request loop's cached server state
 # is current (a change that forgot ServerContext.state_changed() stops the server loudly)
 os.environ.setdefault("FASTREDIS_CHECK_STATE", "1")
@@ -23,7 +26,10 @@ os.environ.setdefault("FASTREDIS_CHECK_STATE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 # servers started as `python -m fastredis` run this checkout's code, whatever is installed
 os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
-SHARED = ROOT.parent / "shared"
+# data written by real Redis (RDB files with their JSON description), kept in the repository:
+# `SHARED / "rdb"` and `RDB_FIXTURES` name the same folder
+SHARED = ROOT / "tests" / "fixtures"
+RDB_FIXTURES = SHARED / "rdb"
 # every server's working directory lives under one folder removed when the test run ends
 TMP_BASE = tempfile.mkdtemp(prefix="fastredis-tests-")
 atexit.register(shutil.rmtree, TMP_BASE, True)
