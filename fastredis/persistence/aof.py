@@ -189,6 +189,9 @@ class AppendOnlyFile:
     def flush(self) -> None:
         """Write what was fed since the last flush, then fsync under appendfsync always."""
         if self.buf:
+            pause = self.ctx.extras.get("aof_flush_sleep")
+            if pause:
+                time.sleep(pause / 1_000_000)  # DEBUG AOF-FLUSH-SLEEP, as Redis' flushAppendOnlyFile
             data = b"".join(self.buf)
             self.buf.clear()
             if self.fd >= 0:
