@@ -493,6 +493,8 @@ class Config:
         self.config_file: str | None = None
         self.listeners: dict[str, list[Callable[[Any], None]]] = {}
         self.from_file: set[str] = set()
+        # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
+        self.load_modules: list[list[str]] = []
 
     def __getitem__(self, name: str) -> Any:
         return self.values[BY_NAME[name].name]
@@ -714,6 +716,9 @@ class Config:
         if name == "include" and len(argv) == 2:
             with open(argv[1]) as f:
                 self.load_text(f.read())
+            return
+        if name == "loadmodule" and len(argv) >= 2:
+            self.load_modules.append(argv[1:])
             return
         if p is None:
             raise ConfigError("Bad directive or wrong number of arguments" + where)

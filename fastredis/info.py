@@ -608,7 +608,9 @@ def _cpu(ctx: ServerContext) -> Fields:
 
 
 def _modules(ctx: ServerContext) -> Fields:
-    return []
+    from .module_loader import info_fields
+
+    return info_fields(ctx)
 
 
 def _all_commands() -> list[Any]:

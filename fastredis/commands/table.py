@@ -42,6 +42,7 @@ class Command:
     key_finder: Callable[[list[bytes]], list[int]] | None = None
     key_specs: list[dict[str, Any]] = field(default_factory=list)
     arguments: list[dict[str, Any]] = field(default_factory=list)
+    module: str = ""  # the name of the Python module that declared it (module_loader), else ""
     # statistics (INFO commandstats)
     calls: int = 0
     usec: int = 0

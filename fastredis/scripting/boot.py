@@ -269,7 +269,6 @@ local function sethook_for(count, msg)
   killed_msg = msg
   if count > 0 then sethook(hook, '', count) end
 end
-local function clearhook() sethook() end
 
 -- EVAL: KEYS and ARGV are globals of the real table (read through ENV)
 local function run_eval(f, nkeys, ...)
@@ -323,7 +322,7 @@ end
 
 return {
   run_eval = run_eval, run_function = run_function, compile = compile, classify = classify,
-  errinfo = errinfo, err_table = err_table, sethook = sethook_for, clearhook = clearhook,
+  errinfo = errinfo, err_table = err_table, sethook = sethook_for, clearhook = sethook,
   load_library = load_library, mk = mk, mk_verbatim = mk_verbatim,
   mk_set = mk_set, gc_count = function() return collectgarbage('count') end,
 }

@@ -212,8 +212,7 @@ class LuaEngine:
         self.ctx = ctx
         threshold = server.config["busy-reply-threshold"]
         if threshold > 0:
-            self.sethook(100000, b"Script killed by user with %s..." % (b"SCRIPT KILL" if eval_mode
-                                                                        else b"FUNCTION KILL"))
+            self.sethook(100000, b"Script killed by user with SCRIPT KILL...")
         hook = server.propagate_hook
         collected: list[tuple[int, list[bytes]]] | None = None
         if hook is not None:

@@ -192,6 +192,9 @@ class ScriptingState:
 
     def end_busy(self) -> None:
         self.timed_out_ctx = None
+        done = self.server.extras.get("busy_done")
+        if done is not None:
+            done(self)
 
     def memory_lua(self) -> int:
         return self._eval.used_memory() if self._eval is not None else 0
