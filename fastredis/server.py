@@ -348,10 +348,22 @@ def run(config: Config, supervisor: Supervisor | None = None,
         setup(server)
     if config["daemonize"] and not config["pidfile"] and server.supervisor.mode == "no":
         config.set_text("pidfile", "/var/run/redis.pid", startup=True)  # redis-server's default
-    if config["pidfile"]:
+    pidfile = config["pidfile"]
+    if pidfile:
         try:
-            with open(config["pidfile"], "w") as f:
+            with open(pidfile, "w") as f:
                 f.write(f"{os.getpid()}\n")
         except OSError as e:
             server.log("warning", "Failed to write PID file: %s" % e.strerror)
-    return uvloop.run(server.serve())
+            pidfile = ""
+    try:
+        return uvloop.run(server.serve())
+    finally:
+        if pidfile:  # a start-up that failed (bind error, bad module) leaves no stale pid file
+            try:
+                with open(pidfile) as f:
+                    mine = f.read().strip() == str(os.getpid())
+                if mine:
+                    os.unlink(pidfile)
+            except OSError:
+                pass
