@@ -335,9 +335,9 @@ class Selector:
             args = self.firstargs.get(cmd)
             if not args or len(argv) < 2:
                 return DENIED_CMD, 0
-            first = argv[2 if cmd.parent is not None else 1].lower() if len(argv) > (2 if cmd.parent else 1) \
-                else b""
-            if not any(first == a.lower() for a in args):
+            at = 2 if cmd.parent is not None else 1
+            arg = argv[at].lower() if len(argv) > at else b""
+            if not any(arg == a.lower() for a in args):
                 return DENIED_CMD, 0
         if not self.allkeys and has_keys(cmd):
             if not keys:
@@ -348,9 +348,9 @@ class Selector:
         if not self.allchannels:
             spec = _CHANNEL_COMMANDS.get(cmd.fullname)
             if spec is not None:
-                first, count, literal = spec
-                last = len(argv) if count < 0 else first + count
-                for j in range(first, last):
+                start, count, literal = spec
+                last = len(argv) if count < 0 else start + count
+                for j in range(start, last):
                     if not _channel_ok(self.channels, argv[j], literal):
                         return DENIED_CHANNEL, j
         return OK, 0

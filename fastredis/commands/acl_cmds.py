@@ -9,20 +9,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .. import acl as _acl  # a module reference: acl.py imports the command table (and so this)
 from .._resp import OK, ReplyError, SetReply
-from ..acl import (
-    CATEGORIES,
-    REASONS,
-    RuleError,
-    Selector,
-    User,
-    error_message,
-    has_spaces,
-    merge_selector_args,
-)
-from ..acl import (
-    OK as ACL_OK,
-)
 from ._help import help_lines
 from .table import COMMANDS, Command, container, lookup, parse_int, subcommand
 
@@ -45,11 +33,11 @@ def _syntax_error(argv: list[bytes]) -> ReplyError:
 def acl_setuser(c: Client, argv: list[bytes]) -> Any:
     acl = c.server.acl
     name = argv[2]
-    if has_spaces(name):
+    if _acl.has_spaces(name):
         raise ReplyError("ERR Usernames can't contain spaces or null characters")
-    args, bad = merge_selector_args(argv[3:])
+    args, bad = _acl.merge_selector_args(argv[3:])
     if args is None:
-        raise ReplyError(b"ERR Unmatched parenthesis in acl selector starting at '%s'." % argv[bad])
+        raise ReplyError(b"ERR Unmatched parenthesis in acl selector starting at '%s'." % argv[3 + bad])
     existing = acl.users.get(name)
     temp = acl.new_user(name)
     if existing is not None:
@@ -57,7 +45,7 @@ def acl_setuser(c: Client, argv: list[bytes]) -> Any:
     for op in args:
         try:
             temp.apply(op, acl.allchannels_default)
-        except RuleError as e:
+        except _acl.RuleError as e:
             raise ReplyError(b"ERR Error in ACL SETUSER modifier '%s': %s" % (op, str(e).encode())) from None
     if existing is not None:
         acl.kill_pubsub_clients(temp, existing)
@@ -85,12 +73,12 @@ def acl_deluser(c: Client, argv: list[bytes]) -> Any:
     return deleted
 
 
-def _selector_map(s: Selector) -> dict[bytes, Any]:
+def _selector_map(s: _acl.Selector) -> dict[bytes, Any]:
     return {b"commands": s.describe_commands().encode("latin-1"), b"keys": s.describe_keys(),
             b"channels": s.describe_channels()}
 
 
-def _user_flags(u: User) -> list[bytes]:
+def _user_flags(u: _acl.User) -> list[bytes]:
     flags = [b"on" if u.enabled else b"off"]
     if u.nopass:
         flags.append(b"nopass")
@@ -173,11 +161,11 @@ def _category_commands(cat: str) -> list[bytes]:
             summary="Lists the ACL categories, or the commands inside a category.")
 def acl_cat(c: Client, argv: list[bytes]) -> Any:
     if len(argv) == 2:
-        return [x.encode() for x in CATEGORIES]
+        return [x.encode() for x in _acl.CATEGORIES]
     if len(argv) != 3:
         raise _syntax_error(argv)
     cat = argv[2].decode("latin-1").lower()
-    if cat not in CATEGORIES:
+    if cat not in _acl.CATEGORIES:
         raise ReplyError(b"ERR Unknown category '%s'" % argv[2].split(b"\0", 1)[0][:128])
     return _category_commands(cat)
 
@@ -213,7 +201,7 @@ def acl_log(c: Client, argv: list[bytes]) -> Any:
     for e in acl.log[:count]:
         out.append({
             b"count": e["count"],
-            b"reason": REASONS[e["reason"]],
+            b"reason": _acl.REASONS[e["reason"]],
             b"context": e["context"],
             b"object": e["object"],
             b"username": e["username"],
@@ -243,9 +231,9 @@ def acl_dryrun(c: Client, argv: list[bytes]) -> Any:
     if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
         raise ReplyError(b"ERR wrong number of arguments for '%s' command" % cmd.fullname.encode())
     result, pos = u.check(cmd, target)
-    if result == ACL_OK:
+    if result == _acl.OK:
         return OK
-    return error_message(result, u, cmd, target[pos], True)
+    return _acl.error_message(result, u, cmd, target[pos], True)
 
 
 @subcommand("acl", "help", 2, "loading stale", since="6.0.0",
