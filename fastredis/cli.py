@@ -122,10 +122,16 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as e:
         _fatal(e)
         sys.exit(1)
+    from . import supervise
+    from .log import Logger
+
+    supervisor = supervise.detect(config["supervised"], Logger(config["logfile"], config["loglevel"], role="C"))
+    if config["daemonize"] and supervisor.mode == "no":
+        supervise.daemonize()
     from .server import run
 
     try:
-        code = run(config)
+        code = run(config, supervisor)
     except KeyboardInterrupt:
         code = 0
     sys.exit(code)

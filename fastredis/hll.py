@@ -67,16 +67,23 @@ def _zero_token(runlen: int) -> bytes:
     return bytes((runlen - 1,))
 
 
-# span (registers covered) of every possible opcode token
-_SPAN: dict[bytes, int] = {}
-for _b in range(256):
-    if _b < 0x40:
-        _SPAN[bytes((_b,))] = _b + 1
-    elif _b >= 0x80:
-        _SPAN[bytes((_b,))] = (_b & 3) + 1
-    else:
-        for _lo in range(256):
-            _SPAN[bytes((_b, _lo))] = (((_b & 0x3F) << 8) | _lo) + 1
+class _Spans(dict[bytes, int]):
+    """Span (registers covered) of an opcode token, filled on first sight of each token (building
+    all 16576 entries up front cost every server start-up ~10 ms)."""
+
+    def __missing__(self, tok: bytes) -> int:
+        b = tok[0]
+        if b < 0x40:
+            span = b + 1
+        elif b >= 0x80:
+            span = (b & 3) + 1
+        else:
+            span = (((b & 0x3F) << 8) | tok[1]) + 1
+        self[tok] = span
+        return span
+
+
+_SPAN = _Spans()
 # VAL token -> the bytes it expands to in a one-register-per-byte array
 _VAL_FILL = {bytes((_b,)): bytes((((_b >> 2) & 0x1F) + 1,)) * ((_b & 3) + 1) for _b in range(0x80, 256)}
 _VAL1 = [b""] + [_val_token(v, 1) for v in range(1, SPARSE_VAL_MAX_VALUE + 1)]

@@ -25,14 +25,18 @@ from .config import Config
 from .connection import Connection
 from .context import ServerContext
 from .log import Logger
+from .supervise import Supervisor
 from .version import REDIS_VERSION
 
 
 class Server:
     """A running fastredis server."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, supervisor: Supervisor | None = None,
+                 listen_sockets: list[socket.socket] | None = None) -> None:
         self.config = config
+        self.supervisor = supervisor or Supervisor()
+        self.inherited_sockets = list(listen_sockets or ())
         self.logger = Logger(config["logfile"], config["loglevel"])
         self.ctx = ServerContext(config)
         self.ctx.log = self.logger
@@ -117,11 +121,17 @@ class Server:
         return conn
 
     async def _listen(self) -> None:
-        port = self.config["port"]
-        if port == 0:
-            return
-        binds = self.config["bind"] or ["*", "-::*"]
         loop = asyncio.get_running_loop()
+        port = self.config["port"]
+        binds = self.config["bind"] or ["*", "-::*"]
+        if self.inherited_sockets:
+            inherited, self.inherited_sockets = self.inherited_sockets, []  # a later rebind binds anew
+            for sock in inherited:
+                self.listeners.append(await loop.create_server(self._factory, sock=sock,
+                                                               backlog=self.config["tcp-backlog"]))
+            binds = []
+        elif port == 0:
+            binds = []
         errors = []
         for addr in binds:
             optional = addr.startswith("-")
@@ -192,6 +202,7 @@ class Server:
             if inspect.isawaitable(result):
                 await result
         self.log("notice", "Ready to accept connections tcp")
+        self.supervisor.ready(replica=bool(cfg["replicaof"]))
         self._schedule_cron()
         code = await self.stopped
         return code
@@ -306,16 +317,30 @@ class Server:
             except OSError:
                 pass
         self.log("warning", "Redis is now ready to exit, bye bye...")
+        self.supervisor.stopping()
         if self.stopped is not None and not self.stopped.done():
             self.stopped.set_result(self.exit_code)
 
 
-def run(config: Config) -> int:
-    """Run a server until it shuts down; returns the process exit code."""
+def run(config: Config, supervisor: Supervisor | None = None,
+        listen_sockets: list[socket.socket] | None = None,
+        setup: Callable[[Server], None] | None = None) -> int:
+    """Run a server until it shuts down; returns the process exit code.
+
+    ``listen_sockets``: already bound listening sockets to serve instead of binding ``bind``/``port``
+    (the embedded server's parent binds the port, so picking a free one has no race); ``setup`` is
+    called with the server before it starts (the embedded server adds its hooks there)."""
     import uvloop
 
-    server = Server(config)
+    server = Server(config, supervisor, listen_sockets)
+    if setup is not None:
+        setup(server)
+    if config["daemonize"] and not config["pidfile"] and server.supervisor.mode == "no":
+        config.set_text("pidfile", "/var/run/redis.pid", startup=True)  # redis-server's default
     if config["pidfile"]:
-        with open(config["pidfile"], "w") as f:
-            f.write(f"{os.getpid()}\n")
+        try:
+            with open(config["pidfile"], "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as e:
+            server.log("warning", "Failed to write PID file: %s" % e.strerror)
     return uvloop.run(server.serve())

@@ -23,7 +23,10 @@ os.environ.setdefault("FASTREDIS_CHECK_STATE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 # servers started as `python -m fastredis` run this checkout's code, whatever is installed
 os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
-SHARED = ROOT.parent / "shared"
+# data written by real Redis (RDB files with their JSON description), kept in the repository:
+# `SHARED / "rdb"` and `RDB_FIXTURES` name the same folder
+SHARED = ROOT / "tests" / "fixtures"
+RDB_FIXTURES = SHARED / "rdb"
 # every server's working directory lives under one folder removed when the test run ends
 TMP_BASE = tempfile.mkdtemp(prefix="fastredis-tests-")
 atexit.register(shutil.rmtree, TMP_BASE, True)

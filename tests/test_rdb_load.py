@@ -1,4 +1,4 @@
-"""RDB loading: every fixture in /work/shared/rdb (written by real Redis) must load to exactly its JSON.
+"""RDB loading: every fixture in tests/fixtures/rdb (written by real Redis) must load to exactly its JSON.
 
 Checked twice: the loader on its own (python import), and the real server started on
 a copy of the fixture, read back through ordinary commands (types via DUMP, TTLs via
