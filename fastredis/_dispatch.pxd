@@ -15,6 +15,9 @@ cdef class Entry:
     cdef long long nsec
     cdef long long failed
     cdef bint listed
+    # latency-tracking: hdr counts not yet added to cmd.latency_histogram (observe.COUNTS_LEN)
+    cdef unsigned long long hist[3072]
+    cdef bint hist_listed
 
 
 cdef class Dispatcher:
@@ -55,7 +58,7 @@ cdef class Dispatcher:
     cdef int _account(self, Py_ssize_t nout) except -1
     cdef Py_ssize_t _send(self) except -1
     cdef object _call(self, Entry e, list argv)
-    cdef int _count(self, Entry e) except -1
+    cdef int _count(self, Entry e, list argv) except -1
     cdef int _native_done(self, Entry e, list argv, bint dirtied) except -1
     cpdef flush_stats(self)
     cpdef process(self)

@@ -26,7 +26,7 @@ functions next to it.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.ref cimport PyObject
-from libc.string cimport memcmp
+from libc.string cimport memcmp, memset
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC, CLOCK_REALTIME
 
 from ._native cimport NATIVE_FALLBACK, Keyspace, Pending, native_code, run_native
@@ -38,6 +38,7 @@ import sys as _sys
 from ._resp import ReplyError
 from .blocking import BLOCKED
 from .context import REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT
+from .observe import COUNTS_LEN, Histogram
 from .executor import (
     FAST_OK,
     FAST_PROPAGATE,
@@ -54,6 +55,8 @@ from .executor import (
 )
 
 cdef object _ReplyError = ReplyError
+cdef object _Histogram = Histogram
+assert COUNTS_LEN == 3072  # Entry.hist in _dispatch.pxd
 cdef object _BLOCKED = BLOCKED
 cdef object _command_named = command_named
 cdef object _count_error = count_error
@@ -71,6 +74,10 @@ cdef int _REPLY_ON = REPLY_ON
 cdef int _REPLY_OFF = REPLY_OFF
 cdef int _REPLY_SKIP = REPLY_SKIP
 cdef int _REPLY_SKIP_NEXT = REPLY_SKIP_NEXT
+
+
+cdef extern from *:
+    int __builtin_clzll(unsigned long long x) nogil
 
 
 cdef extern from "<sys/socket.h>" nogil:
@@ -106,6 +113,8 @@ cdef class Entry:
         self.nsec = 0
         self.failed = 0
         self.listed = False
+        memset(self.hist, 0, sizeof(self.hist))
+        self.hist_listed = False
 
 
 # argv[0] exactly as sent ("SET", "set", ...) -> Entry; one Entry per Command
@@ -124,6 +133,12 @@ cdef long long _pending_writes = 0
 cdef Pending _pend  # keyspace hits/misses and dirty counted by the natives
 _pend.hits = _pend.misses = _pend.dirty = 0
 cdef object _server = None  # the ServerContext the counters belong to (one per process)
+# entries whose latency histogram counts are not yet in their Command (observe.Observer.latency_sources)
+cdef list _hist_touched = []
+# observe.Observer's gate_ns and track, re-read with the server state (see _server_state): a command
+# that takes gate_ns or longer is reported to the observer (slow log, latency monitor)
+cdef long long _gate_ns = 1LL << 62
+cdef bint _track = True
 
 # The server's fast-path state (executor.fast_path_server), computed once and kept until
 # something may have changed it: any command run by a Python handler (all state changes
@@ -161,7 +176,32 @@ cdef long _server_state(object server) except? -1:
         return _state
     _state = _fast_path_server(server)
     _state_valid = True
+    _observer_changed(server)
     return _state
+
+
+cdef int _observer_changed(object server) except -1:
+    global _gate_ns, _track
+    obs = server.observer
+    _gate_ns = obs.gate_ns
+    _track = obs.track
+    return 0
+
+
+def _flush_histograms():
+    """Add the latency counts kept in C to each Command's histogram (Observer.latency_sources)."""
+    cdef Entry e
+    cdef Py_ssize_t i
+    for e in _hist_touched:
+        h = e.cmd.latency_histogram
+        if h is None:
+            h = e.cmd.latency_histogram = _Histogram()
+        for i in range(3072):
+            if e.hist[i]:
+                h.add_index(i, e.hist[i])
+                e.hist[i] = 0
+        e.hist_listed = False
+    del _hist_touched[:]
 
 
 cdef int _check_keyspace(Keyspace ks, object db) except -1:
@@ -239,6 +279,8 @@ cdef class Dispatcher:
                 server.stats_sources.append(_sync_counters)
             if _state_changed not in server.state_listeners:
                 server.state_listeners.append(_state_changed)
+            if _flush_histograms not in server.observer.latency_sources:
+                server.observer.latency_sources.append(_flush_histograms)
             _state_changed()
         self.conn = conn
         self.server = server
@@ -365,7 +407,7 @@ cdef class Dispatcher:
         except Exception as exc:
             reply = _internal_error(c, e.cmd, exc)
         _invalidate()
-        self._count(e)
+        self._count(e, argv if reply is not _BLOCKED else None)
         if type(reply) is _ReplyError:
             e.failed += 1
             _count_error(c, reply)
@@ -385,12 +427,30 @@ cdef class Dispatcher:
             self.blocking.handle_ready()
         return reply
 
-    cdef inline int _count(self, Entry e) except -1:
-        """A command ran (Python or native handler): its time, calls, the total, CLIENT LIST cmd=."""
+    cdef inline int _count(self, Entry e, list argv) except -1:
+        """A command ran (Python or native handler): its time, calls, the total, CLIENT LIST cmd=;
+        its latency histogram and, when it took gate_ns or more, the slow log / latency monitor
+        (``argv`` None: it blocked, timed when it runs for good)."""
         global _pending_total
         cdef long long t = _mono_ns()
-        e.nsec += t - self.t_prev
+        cdef long long d = t - self.t_prev
+        cdef unsigned long long v
+        cdef int b
+        e.nsec += d
         self.t_prev = t
+        if argv is not None:
+            if _track:
+                # hdr counts_index (observe.counts_index), clamped to [1, 1e9] ns
+                v = <unsigned long long>d if d > 1 else 1
+                if v > 1000000000:
+                    v = 1000000000
+                b = 56 - __builtin_clzll(v | 255)
+                e.hist[((b + 1) << 7) + <int>(v >> b) - 128] += 1
+                if not e.hist_listed:
+                    e.hist_listed = True
+                    _hist_touched.append(e)
+            if d >= _gate_ns:
+                self.server.observer.command_done(self._client, e.cmd, argv, d)
         e.calls += 1
         if not e.listed:
             e.listed = True
@@ -402,7 +462,7 @@ cdef class Dispatcher:
     cdef int _native_done(self, Entry e, list argv, bint dirtied) except -1:
         """What _call does after the handler, for a command a native handler ran; like call(),
         a command is propagated when it moved the dirty counter."""
-        self._count(e)
+        self._count(e, argv)
         if dirtied and self.prop:
             server = self.server
             server.propagate(self.ks.db.id, argv)

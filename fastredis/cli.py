@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
 
     supervisor = supervise.detect(config["supervised"], Logger(config["logfile"], config["loglevel"], role="C"))
     if config["daemonize"] and supervisor.mode == "no":
-        supervise.daemonize()
+        supervisor.daemon_ready_fd = supervise.daemonize()
     from .server import run
 
     try:

@@ -495,6 +495,8 @@ class Config:
         self.from_file: set[str] = set()
         # ``user`` lines of the config file: [name, rule, ...], loaded by the ACL at start-up
         self.acl_users: list[list[bytes]] = []
+        # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
+        self.load_modules: list[list[str]] = []
 
     def __getitem__(self, name: str) -> Any:
         return self.values[BY_NAME[name].name]
@@ -719,6 +721,9 @@ class Config:
             return
         if name == "user" and len(argv) >= 2:
             self._add_user(argv, where)
+            return
+        if name == "loadmodule" and len(argv) >= 2:
+            self.load_modules.append(argv[1:])
             return
         if p is None:
             raise ConfigError("Bad directive or wrong number of arguments" + where)

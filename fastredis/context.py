@@ -17,6 +17,7 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
 
@@ -92,12 +93,16 @@ class ServerContext:
         # where writes go (AOF, replication backlog); only the active ones are called
         self._propagators: list[tuple[Callable[[], bool], Callable[[int, list[bytes]], None]]] = []
         self.extras: dict[str, Any] = {}
+        # scripting.scripts.ScriptingState, created by the first scripting command
+        self.scripting: Any = None
         # counters kept elsewhere (the request loop counts in C) and added to ``stats``/``dirty``
         # by these callbacks: sync_stats() runs them before anything reads the figures
         self.stats_sources: list[Callable[[], None]] = []
         # propagated writes buffered (the AOF's): flush_writes() runs these before replies go out
         self.unflushed_writes = False
         self.write_flushers: list[Callable[[], None]] = []
+        # SLOWLOG, the latency monitor and the command latency histograms
+        self.observer = Observer(config)
         self.pubsub = PubSub()
         attach_notifications(self)
         from .acl import Acl  # acl reads the command table, whose modules import this one

@@ -65,8 +65,15 @@ def _config_args(config: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
                 text = v.decode()
             else:
                 text = str(v)
+            if name == "loadmodule":  # the path is the caller's (the server runs in its ``dir``)
+                words = text.split(" ")
+                words[0] = os.path.abspath(words[0])
+                text = " ".join(words)
+                texts.append(text)
+                args += ["--loadmodule", *words]
+                continue
             texts.append(text)
-            args += [f"--{name}", *(text.split(" ") if name in ("loadmodule",) else [text])]
+            args += [f"--{name}", text]
         shown[name] = " ".join(texts) if len(texts) > 1 else (texts[0] if texts else "")
     return args, shown
 

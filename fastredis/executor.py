@@ -186,8 +186,15 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
         reply = e
     except Exception as e:  # a bug must never kill the server or reach the client as a traceback
         reply = internal_error(c, cmd, e)
-    cmd.usec += (_perf() - t0) // 1000
+    ns = _perf() - t0
+    cmd.usec += ns // 1000
     cmd.calls += 1
+    obs = server.observer
+    if reply is not BLOCKED:  # a blocked command is timed when it runs for good (not yet recorded)
+        if obs.track:
+            obs.record(cmd, ns)
+        if ns >= obs.gate_ns:  # a script's commands too (Redis logs them with the address ?:0)
+            obs.command_done(c, cmd, argv, ns)
     server.stats.total_commands_processed += 1
     last = _fullnames.get(cmd)
     if last is None:

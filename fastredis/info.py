@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .scripting import script_memory_fields
 from .version import REDIS_VERSION
 
 if TYPE_CHECKING:
@@ -432,19 +433,7 @@ def _memory(ctx: ServerContext) -> Fields:
         ("allocator_resident", rss),
         ("total_system_memory", total_sys),
         ("total_system_memory_human", bytes_to_human(total_sys)),
-        ("used_memory_lua", 31744),
-        ("used_memory_vm_eval", 31744),
-        ("used_memory_lua_human", bytes_to_human(31744)),
-        ("used_memory_scripts_eval", 0),
-        ("number_of_cached_scripts", 0),
-        ("number_of_functions", 0),
-        ("number_of_libraries", 0),
-        ("used_memory_vm_functions", 32768),
-        ("used_memory_vm_total", 64512),
-        ("used_memory_vm_total_human", bytes_to_human(64512)),
-        ("used_memory_functions", 184),
-        ("used_memory_scripts", 184),
-        ("used_memory_scripts_human", bytes_to_human(184)),
+        *script_memory_fields(ctx, bytes_to_human),
         ("maxmemory", maxmemory),
         ("maxmemory_human", bytes_to_human(maxmemory)),
         ("maxmemory_policy", cfg["maxmemory-policy"]),
@@ -619,7 +608,9 @@ def _cpu(ctx: ServerContext) -> Fields:
 
 
 def _modules(ctx: ServerContext) -> Fields:
-    return []
+    from .module_loader import info_fields
+
+    return info_fields(ctx)
 
 
 def _all_commands() -> list[Any]:
@@ -649,7 +640,10 @@ def _errorstats(ctx: ServerContext) -> Fields:
 
 
 def _latencystats(ctx: ServerContext) -> Fields:
-    return []
+    from .observe import latencystats_fields
+
+    ctx.observer.sync_histograms()
+    return latencystats_fields(_all_commands(), ctx.observer.percentiles)
 
 
 def _cluster(ctx: ServerContext) -> Fields:
@@ -708,8 +702,10 @@ def reset_stats(ctx: ServerContext) -> None:
     fresh = type(ctx.stats)()
     for f in dataclasses.fields(ctx.stats):
         setattr(ctx.stats, f.name, getattr(fresh, f.name))
+    ctx.observer.sync_histograms()
     for cmd in _all_commands():
         cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+        cmd.latency_histogram = None
     metrics(ctx).reset()
     ms = memory_state(ctx)
     ms.peak = used_memory()

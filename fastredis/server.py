@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import (
+    busy,
     commands,  # noqa: F401  (registers every command)
     info,
 )
@@ -46,6 +47,7 @@ class Server:
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
+        busy.install(self)  # scripts past busy-reply-threshold serve the other clients
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopped: asyncio.Future[int] | None = None
         self.cron_handle: asyncio.TimerHandle | None = None
@@ -196,6 +198,11 @@ class Server:
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self._on_signal, sig)
         self.log("notice", "Server initialized")
+        if cfg.load_modules:
+            from .module_loader import load_queue
+
+            if not load_queue(self.ctx, self.log):
+                raise SystemExit(1)
         info.memory_state(self.ctx)  # used_memory_startup: the footprint before any data is loaded
         for hook in self.startup_hooks:
             result = hook()
@@ -337,10 +344,22 @@ def run(config: Config, supervisor: Supervisor | None = None,
         setup(server)
     if config["daemonize"] and not config["pidfile"] and server.supervisor.mode == "no":
         config.set_text("pidfile", "/var/run/redis.pid", startup=True)  # redis-server's default
-    if config["pidfile"]:
+    pidfile = config["pidfile"]
+    if pidfile:
         try:
-            with open(config["pidfile"], "w") as f:
+            with open(pidfile, "w") as f:
                 f.write(f"{os.getpid()}\n")
         except OSError as e:
             server.log("warning", "Failed to write PID file: %s" % e.strerror)
-    return uvloop.run(server.serve())
+            pidfile = ""
+    try:
+        return uvloop.run(server.serve())
+    finally:
+        if pidfile:  # a start-up that failed (bind error, bad module) leaves no stale pid file
+            try:
+                with open(pidfile) as f:
+                    mine = f.read().strip() == str(os.getpid())
+                if mine:
+                    os.unlink(pidfile)
+            except OSError:
+                pass

@@ -24,6 +24,7 @@ class Supervisor:
     def __init__(self, mode: str = "no", log: Logger | None = None) -> None:
         self.mode = mode  # "systemd", "upstart" or "no"
         self.log = log
+        self.daemon_ready_fd: int | None = None  # daemonize(): the waiting parent's pipe
 
     def notify(self, message: str) -> bool:
         """Send one sd_notify message (systemd only); False when it could not be sent."""
@@ -32,7 +33,15 @@ class Supervisor:
         return sd_notify(message, self.log)
 
     def ready(self, replica: bool) -> None:
-        """The server accepts connections: systemd gets READY=1, upstart a SIGSTOP."""
+        """The server accepts connections: systemd gets READY=1, upstart a SIGSTOP, and the parent
+        of ``daemonize`` exits 0."""
+        fd, self.daemon_ready_fd = self.daemon_ready_fd, None
+        if fd is not None:
+            try:
+                os.write(fd, b"1")
+            except OSError:
+                pass
+            os.close(fd)
         if self.mode == "systemd":
             if replica:
                 self.notify("STATUS=Ready to accept connections in read-only mode. "
@@ -89,16 +98,29 @@ def detect(mode: str, log: Logger) -> Supervisor:
     return Supervisor("no", log)
 
 
-def daemonize() -> None:
-    """Fork into the background like redis-server: the parent exits 0, the child leads a new
-    session with stdin/stdout/stderr on /dev/null (log lines go to ``logfile``, or nowhere)."""
+def daemonize() -> int:
+    """Fork into the background like redis-server: the child leads a new session with
+    stdin/stdout/stderr on /dev/null (log lines go to ``logfile``, or nowhere).
+
+    Unlike redis-server, whose parent exits at once, the parent waits until the server accepts
+    connections (exit 0) or has died trying (exit 1), as systemd's ``Type=forking`` and init
+    scripts expect: a script can use the server on the next line. Returns the pipe the child
+    writes to when ready (``Supervisor.daemon_ready_fd``)."""
     sys.stdout.flush()
     sys.stderr.flush()
+    r, w = os.pipe()
     if os.fork() != 0:
-        os._exit(0)
+        os.close(w)
+        try:
+            ready = os.read(r, 1)
+        except OSError:
+            ready = b""
+        os._exit(0 if ready == b"1" else 1)
+    os.close(r)
     os.setsid()
     fd = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(fd, target)
     if fd > 2:
         os.close(fd)
+    return w

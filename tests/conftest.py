@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 import redis
 
+# pytester runs the plugin's own tests; fastredis' plugin gives fastredis_factory to the example's
+pytest_plugins = ["pytester", "fastredis.pytest_plugin"]
+
 # every server the tests start checks, each batch, that the request loop's cached server state
 # is current (a change that forgot ServerContext.state_changed() stops the server loudly)
 os.environ.setdefault("FASTREDIS_CHECK_STATE", "1")

@@ -8,8 +8,6 @@ import pytest
 import tomllib
 from conftest import ROOT
 
-pytest_plugins = ["pytester"]
-
 PLUGIN = "fastredis.pytest_plugin"
 
 INNER_TESTS = '''

@@ -95,6 +95,8 @@ TIPS: dict[str, tuple[str, ...]] = {
 
 def command_flags(cmd: Command) -> list[str]:
     flags = set(cmd.flags)
+    if cmd.module:
+        flags.add("module")
     if cmd.key_finder is not None:
         flags.add("movablekeys")
     return [out for name, out in FLAG_ORDER if name in flags]
@@ -233,6 +235,8 @@ def command_docs(cmd: Command) -> dict[bytes, Any]:
     out[b"group"] = (cmd.parent.group if cmd.parent else cmd.group).encode()
     if cmd.complexity:
         out[b"complexity"] = cmd.complexity.encode()
+    if cmd.module:
+        out[b"module"] = cmd.module.encode()
     if cmd.arguments:
         out[b"arguments"] = [_arg_doc(a) for a in cmd.arguments]
     if cmd.subcommands:
@@ -319,7 +323,8 @@ def command_list(c: Client, argv: list[bytes]) -> Any:
         raise SYNTAX_ERROR
     kind, value = argv[3].lower(), argv[4]
     if kind == b"module":
-        return []
+        wanted = value.decode("utf-8", "surrogateescape")
+        return [cmd.fullname.encode() for cmd in all_commands() if (cmd.parent or cmd).module == wanted]
     if kind == b"aclcat":
         cat = value.decode("utf-8", "replace").lower()
         return [cmd.fullname.encode() for cmd in all_commands() if cat in acl_categories(cmd)]

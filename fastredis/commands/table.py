@@ -45,11 +45,13 @@ class Command:
     # key-spec flags resolved per call (SET GET, BITFIELD, SORT STORE...: Redis' getkeys procs)
     key_flags_finder: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None
     arguments: list[dict[str, Any]] = field(default_factory=list)
+    module: str = ""  # the name of the Python module that declared it (module_loader), else ""
     # statistics (INFO commandstats)
     calls: int = 0
     usec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    latency_histogram: Any = None  # observe.Histogram once the command ran with latency-tracking on
 
     @property
     def fullname(self) -> str:

@@ -90,7 +90,9 @@ def exec_(c: Client, argv: list[bytes]) -> Any:
     wrapped = False
     try:
         for cmd, args in queue:
-            if (not wrapped and "write" in cmd.flags and server.propagate_hook is not None):
+            if (not wrapped and server.propagate_hook is not None and
+                    ("write" in cmd.flags or (cmd.group == "scripting" and "readonly" not in cmd.flags))):
+                # a script's writes are propagated as the commands it ran: inside the MULTI
                 server.propagate(c.db.id, [b"MULTI"])
                 wrapped = True
             if server.is_replica_of_master and "write" in cmd.flags and not c.is_master and \
