@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._resp import ReplyError
-from .commands.table import COMMANDS, Command, has_keys, keys_with_flags
 from .glob import stringmatch
 
 if TYPE_CHECKING:
@@ -815,3 +814,8 @@ def check_for(c: Client, cmd: Command, argv: list[bytes], context: bytes = CTX_L
     if not c.acl_restricted:
         return None
     return c.server.acl.check_client(c, cmd, argv, context)
+
+
+# Last: importing the command table imports every command module, and some of them (the
+# executor through scripting, ACL's own commands) take names from this module while it loads.
+from .commands.table import COMMANDS, Command, has_keys, keys_with_flags  # noqa: E402
