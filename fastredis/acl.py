@@ -569,6 +569,7 @@ class Acl:
         if cfg["requirepass"]:
             self.set_default_password(cfg["requirepass"])
         cfg.on_change("requirepass", self.set_default_password)
+        server.extras["acl_check_cmd"] = user_may_run  # scripting's redis.acl_check_cmd
 
     @property
     def allchannels_default(self) -> bool:
@@ -805,15 +806,31 @@ class Acl:
                 x.close()
 
 
-def check_for(c: Client, cmd: Command, argv: list[bytes], context: bytes = CTX_LUA) -> ReplyError | None:
+def check_for(c: Client, cmd: Command, argv: list[bytes], context: bytes = CTX_LUA) -> bytes | None:
     """The ACL check for a command a script (``redis.call``) or module runs on behalf of ``c``.
 
-    None when the user of ``c`` may run it; otherwise the refusal is logged in ACL LOG with
-    ``context`` and the ``-NOPERM ...`` error to raise is returned.
+    None when the user of ``c`` may run ``argv``; otherwise the refusal is logged in ACL LOG with
+    ``context`` (and ``c``'s client info) and getAclErrorMessage's text is returned: scripts answer
+    ``ERR ACL failure in script: <text>`` (scriptVerifyACL).
     """
     if not c.acl_restricted:
         return None
-    return c.server.acl.check_client(c, cmd, argv, context)
+    acl = c.server.acl
+    user = c.acl_user or acl.default
+    result, pos = user.check(cmd, argv)
+    if result == OK:
+        return None
+    acl.add_log(c, result, context, obj=cmd.fullname.encode() if result == DENIED_CMD else argv[pos],
+                current=cmd.fullname)
+    return error_message(result, user, cmd, argv[pos], False)
+
+
+def user_may_run(c: Client, cmd: Command, argv: list[bytes]) -> bool:
+    """redis.acl_check_cmd: may the user of ``c`` run ``argv`` (nothing is logged)?"""
+    if not c.acl_restricted:
+        return True
+    user = c.acl_user or c.server.acl.default
+    return user.check(cmd, argv)[0] == OK
 
 
 # Last: importing the command table imports every command module, and some of them (the

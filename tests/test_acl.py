@@ -606,3 +606,24 @@ def test_wait_for_kill_is_bounded(srv):
     wait_until(lambda: b"user=w" not in admin.execute_command("CLIENT", "LIST"))
     c.close()
     admin.close()
+
+
+def test_scripts_run_with_the_callers_permissions(srv):
+    admin = redis.Redis(port=srv.port, protocol=2)
+    admin.execute_command("ACL", "LOG", "RESET")
+    admin.execute_command("ACL", "SETUSER", "lua", "reset", "on", ">pw", "~a*", "+eval", "+get")
+    raw = RawClient(srv.port)
+    raw.call("AUTH", "lua", "pw")
+    assert raw.call("EVAL", "return redis.call('get', KEYS[1])", "1", "a1") == b"$-1\r\n"
+    out = raw.call("EVAL", "return redis.call('set', 'a1', 'x')", "0")
+    assert out.startswith(b"-ERR ACL failure in script: User lua has no permissions to run the 'set' command")
+    out = raw.call("EVAL", "return redis.call('get', 'b')", "0")
+    assert out.startswith(b"-ERR ACL failure in script: No permissions to access a key")
+    assert raw.call("EVAL", "return redis.acl_check_cmd('set', 'a1', 'x')", "0") == b"$-1\r\n"  # false
+    assert raw.call("EVAL", "return redis.acl_check_cmd('get', 'a1')", "0") == b":1\r\n"
+    entry = admin.execute_command("ACL", "LOG", "1")[0]
+    fields = dict(zip(entry[::2], entry[1::2]))
+    assert fields[b"context"] == b"lua" and fields[b"object"] == b"b" and fields[b"reason"] == b"key"
+    assert b"user=lua" in fields[b"client-info"]
+    raw.close()
+    admin.close()
