@@ -175,6 +175,18 @@ class ServerContext:
             self.propagate_hook(dbid, [b"DEL", key])
 
 
+def _no_push(_value: Any) -> None:
+    return None
+
+
+def _no_op() -> None:
+    return None
+
+
+def _zero() -> int:
+    return 0
+
+
 # client flags shown by CLIENT LIST
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 
@@ -238,6 +250,16 @@ class Client:
         self.resume: Callable[[], None] = lambda: None
         self.query_buffer_len: Callable[[], int] = lambda: 0
         self.output_buffer_len: Callable[[], int] = lambda: 0
+
+    def detach(self) -> None:
+        """The connection is gone: its hooks become no-ops (and stop referencing it)."""
+        self.send_push = _no_push
+        self.send_reply = _no_push
+        self.write_raw = _no_push
+        self.close = _no_op
+        self.resume = _no_op
+        self.query_buffer_len = _zero
+        self.output_buffer_len = _zero
 
     @property
     def subscriptions(self) -> int:
