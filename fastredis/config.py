@@ -493,6 +493,8 @@ class Config:
         self.config_file: str | None = None
         self.listeners: dict[str, list[Callable[[Any], None]]] = {}
         self.from_file: set[str] = set()
+        # ``user`` lines of the config file: [name, rule, ...], loaded by the ACL at start-up
+        self.acl_users: list[list[bytes]] = []
         # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
         self.load_modules: list[list[str]] = []
 
@@ -717,6 +719,9 @@ class Config:
             with open(argv[1]) as f:
                 self.load_text(f.read())
             return
+        if name == "user" and len(argv) >= 2:
+            self._add_user(argv, where)
+            return
         if name == "loadmodule" and len(argv) >= 2:
             self.load_modules.append(argv[1:])
             return
@@ -755,6 +760,25 @@ class Config:
         except ConfigError as e:
             raise ConfigError(str(e) + where) from None
         self.from_file.add(p.name)
+
+    def _add_user(self, argv: list[str], where: str) -> None:
+        """A ``user`` line (ACLAppendUserForLoading): rules checked now, loaded at start-up."""
+        from .acl import E_DUPLICATE, E_UNKNOWN, RuleError, User, merge_selector_args
+
+        words = [w.encode("utf-8", "surrogateescape") for w in argv[1:]]
+        if any(u[0] == words[0] for u in self.acl_users):
+            raise ConfigError(f"Error in user declaration '{argv[1]}': {E_DUPLICATE}" + where)
+        rules, bad = merge_selector_args(words[1:])
+        if rules is None:
+            raise ConfigError(f"Error in user declaration '{argv[2 + bad]}': Wrong format" + where)
+        fake = User(b"__fakeuser__")
+        for j, op in enumerate(rules):
+            try:
+                fake.apply(op)
+            except RuleError as e:
+                if str(e) != E_UNKNOWN:
+                    raise ConfigError(f"Error in user declaration '{argv[2 + j]}': {e}" + where) from None
+        self.acl_users.append([words[0], *rules])
 
     def rewrite(self, force_all: bool = False) -> None:
         """CONFIG REWRITE: keep the file's comments, update or append changed values

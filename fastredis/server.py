@@ -44,6 +44,7 @@ class Server:
         self.ctx.shutdown_asap = self.request_shutdown
         self.ctx.extras["restart"] = self.restart
         self.ctx.extras["server"] = self
+        self._load_acl()
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
@@ -74,6 +75,30 @@ class Server:
         # the listening sockets, or a restart on the same port fails while an orphaned child (its
         # parent killed) still writes
         os.register_at_fork(after_in_child=self._close_listeners_in_child)
+
+    def _load_acl(self) -> None:
+        """ACLLoadUsersAtStartup: ``user`` lines or the aclfile, never both."""
+        from .acl import RuleError
+
+        acl = self.ctx.acl
+        cfg = self.config
+        if cfg["aclfile"] and cfg.acl_users:
+            self.log("warning", "Configuring Redis with users defined in redis.conf and at the same setting an ACL "
+                     "file path is invalid. This setup is very likely to lead to configuration errors and security "
+                     "holes, please define either an ACL file or declare users directly in your redis.conf, but "
+                     "not both.")
+            raise SystemExit(1)
+        try:
+            acl.load_users(cfg.acl_users)
+        except RuleError as e:
+            self.log("warning", str(e))
+            self.log("warning", "Critical error while loading ACLs. Exiting.")
+            raise SystemExit(1) from None
+        if cfg["aclfile"]:
+            errors = acl.load_file(cfg["aclfile"])
+            if errors is not None:
+                self.log("warning", "Aborting Redis startup because of ACL errors: %s" % errors)
+                raise SystemExit(1)
 
     def _close_listeners_in_child(self) -> None:
         for srv in self.listeners:

@@ -508,6 +508,7 @@ class AppendOnlyFile:
         client = Client(ctx)
         client.authenticated = True
         client.fd = -1
+        client.acl_restricted = False  # like Redis' user-less master and AOF clients
         client.is_master = True  # replayed writes are never refused nor propagated
         t0 = time.time()
         total = 0

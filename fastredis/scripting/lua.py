@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import lupa.lua51 as lupa51
 
+from .. import acl as _acl
 from .. import executor as _executor
 from .._resp import (
     NULL_ARRAY,
@@ -331,6 +332,10 @@ class LuaEngine:
                 and not ctx.flags & FLAG_ALLOW_STALE:
             return self._reject(cmd, b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data "
                                      b"is set to 'no'.")
+        if caller.acl_restricted:
+            denied = _acl.check_for(caller, cmd, argv)
+            if denied is not None:
+                return self._reject(cmd, b"ACL failure in script: " + denied)
         write = "write" in flags
         if ctx.read_only and (write or "may-replicate" in flags):
             return self._reject(cmd, b"Write commands are not allowed from read-only scripts.")
