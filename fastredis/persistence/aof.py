@@ -191,6 +191,9 @@ class AppendOnlyFile:
     def flush(self) -> None:
         """Write what was fed since the last flush, then fsync under appendfsync always."""
         if self.buf:
+            pause = self.ctx.extras.get("aof_flush_sleep")
+            if pause:
+                time.sleep(pause / 1_000_000)  # DEBUG AOF-FLUSH-SLEEP, as Redis' flushAppendOnlyFile
             data = b"".join(self.buf)
             self.buf.clear()
             if self.fd >= 0:
@@ -511,6 +514,7 @@ class AppendOnlyFile:
         client = Client(ctx)
         client.authenticated = True
         client.fd = -1
+        client.acl_restricted = False  # like Redis' user-less master and AOF clients
         client.is_master = True  # replayed writes are never refused nor propagated
         t0 = time.time()
         total = 0

@@ -329,7 +329,7 @@ class Snapshotter:
         try:
             res = await loop.run_in_executor(None, functools.partial(
                 rdb.load, data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
-                drop_expired=not ctx.is_replica_of_master, verify_checksum=self.config["rdbchecksum"],
+                drop_expired=not ctx.is_replica_of_master, verify_checksum=self.config["rdbchecksum"] and not self.ctx.extras.get("skip_checksum_validation"),
                 progress=self.loading_progress))
         except rdb.RdbError as e:
             for line in e.lines:
@@ -380,7 +380,7 @@ class Snapshotter:
                 data = f.read()
             res = rdb.load(data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
                            drop_expired=not ctx.is_replica_of_master,
-                           verify_checksum=self.config["rdbchecksum"])
+                           verify_checksum=self.config["rdbchecksum"] and not self.ctx.extras.get("skip_checksum_validation"))
         except (OSError, rdb.RdbError) as e:
             for line in getattr(e, "lines", [str(e)]):
                 ctx.log("warning", line)

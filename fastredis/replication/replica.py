@@ -483,6 +483,7 @@ class ReplicaRole:
         c = self.make_client()
         c.is_master = True
         c.authenticated = True
+        c.acl_restricted = False  # like Redis' user-less master and AOF clients
         c.flags = "M"
         c.addr = "%s:%d" % (self.host, self.port)
         sock = link.transport.get_extra_info("sockname") if link.transport is not None else None
