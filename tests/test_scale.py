@@ -373,3 +373,23 @@ def test_master_link_is_a_master_client_and_killing_it_resyncs_partially(big):
         assert "Successful partial resynchronization with master." in rep.log_text()
     finally:
         rep.stop()
+
+
+def test_bgrewriteaof_base_answers_pings(big):
+    r = big.client()
+    ping = Pinger(big.port)
+    ping.start()
+    r.config_set("appendonly", "yes")
+    wait_until(lambda: not r.info("persistence")["aof_rewrite_in_progress"], timeout=120)
+    r.bgrewriteaof()
+    cow = 0
+    time.sleep(0.05)
+    while r.info("persistence")["aof_rewrite_in_progress"]:
+        for c in children(big.proc.pid):
+            cow = max(cow, private_dirty_kb(c))
+        time.sleep(0.02)
+    worst = ping.stop()
+    r.config_set("appendonly", "no")
+    assert r.info("persistence")["aof_last_bgrewrite_status"] == "ok"
+    assert worst < 1.5, worst
+    assert cow < 0.35 * rss_kb(big.proc.pid), cow
