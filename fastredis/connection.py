@@ -105,6 +105,7 @@ class Connection(asyncio.Protocol):
         c.write_raw = d.write_raw
         c.send_reply = d.send_reply
         c.close = self.close
+        c.fast_path_changed = d.client_changed
         c.resume = self.resume
         c.query_buffer_len = lambda: self.parser.buffered
         c.output_buffer_len = self._output_len

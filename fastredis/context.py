@@ -108,6 +108,9 @@ class ServerContext:
         # big values and flushed keyspaces freed in slices of the loop (INFO lazyfree_*)
         self.lazyfree = LazyFree(self)
         attach_notifications(self)
+        from .acl import Acl  # acl reads the command table, whose modules import this one
+
+        self.acl = Acl(self)
 
     def sync_stats(self) -> None:
         """Bring ``stats`` and ``dirty`` up to date (the cron, INFO, before any slow-path command)."""
@@ -202,8 +205,13 @@ class Client:
         self.name: bytes | None = None
         self.lib_name = b""
         self.lib_ver = b""
+        # ACL: the user (``user`` is its name, for CLIENT LIST); acl_restricted is False while the
+        # user may run everything (no per-command check, the fast path stays open)
+        acl = server.acl
+        self.acl_user = acl.default
         self.user = b"default"
-        self.authenticated = not server.config["requirepass"]
+        self.acl_restricted = not acl.default.unrestricted
+        self.authenticated = not acl.auth_required()
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
@@ -240,6 +248,8 @@ class Client:
         self.send_reply: Callable[[Any], None] = lambda reply: None
         self.write_raw: Callable[[bytes], None] = lambda data: None
         self.close: Callable[[], None] = lambda: None
+        # the connection re-reads this client's fast-path state (executor.fast_path_client)
+        self.fast_path_changed: Callable[[], None] = lambda: None
         self.resume: Callable[[], None] = lambda: None
         self.query_buffer_len: Callable[[], int] = lambda: 0
         self.output_buffer_len: Callable[[], int] = lambda: 0

@@ -42,7 +42,9 @@ class Server:
         self.ctx = ServerContext(config)
         self.ctx.log = self.logger
         self.ctx.shutdown_asap = self.request_shutdown
+        self.ctx.extras["restart"] = self.restart
         self.ctx.extras["server"] = self
+        self._load_acl()
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
@@ -74,6 +76,30 @@ class Server:
         # the listening sockets, or a restart on the same port fails while an orphaned child (its
         # parent killed) still writes
         os.register_at_fork(after_in_child=self._close_listeners_in_child)
+
+    def _load_acl(self) -> None:
+        """ACLLoadUsersAtStartup: ``user`` lines or the aclfile, never both."""
+        from .acl import RuleError
+
+        acl = self.ctx.acl
+        cfg = self.config
+        if cfg["aclfile"] and cfg.acl_users:
+            self.log("warning", "Configuring Redis with users defined in redis.conf and at the same setting an ACL "
+                     "file path is invalid. This setup is very likely to lead to configuration errors and security "
+                     "holes, please define either an ACL file or declare users directly in your redis.conf, but "
+                     "not both.")
+            raise SystemExit(1)
+        try:
+            acl.load_users(cfg.acl_users)
+        except RuleError as e:
+            self.log("warning", str(e))
+            self.log("warning", "Critical error while loading ACLs. Exiting.")
+            raise SystemExit(1) from None
+        if cfg["aclfile"]:
+            errors = acl.load_file(cfg["aclfile"])
+            if errors is not None:
+                self.log("warning", "Aborting Redis startup because of ACL errors: %s" % errors)
+                raise SystemExit(1)
 
     def _close_listeners_in_child(self) -> None:
         for srv in self.listeners:
@@ -203,6 +229,10 @@ class Server:
             ex = self.ctx.extras
             ex["eventloop_cycles"] = ex.get("eventloop_cycles", 0) + 1
             t0 = time.perf_counter()
+            if ex.get("pause_cron"):  # DEBUG PAUSE-CRON 1
+                if self.stopped is not None and not self.stopped.done():
+                    self._schedule_cron()
+                return
             self.ctx.sync_stats()  # save points and the ops/sec samples read the counters
             self.ctx.state_changed()  # a bound on how long a missed change could go unseen
             if ex.get("active_expire_enabled", True):
@@ -306,6 +336,30 @@ class Server:
         assert self.loop is not None
         self.loop.call_soon(self._stop)
         return True
+
+    def restart(self, graceful: bool, delay_ms: int) -> bool:
+        """DEBUG RESTART / CRASH-AND-RECOVER (restartServer): exec this server again with the same
+        command line; gracefully: rewrite the config file, run the shutdown hooks (save, AOF) first."""
+        if graceful:
+            if self.config.config_file:
+                try:
+                    self.config.rewrite()
+                except Exception as e:
+                    self.log("warning", "Could not rewrite config file: %s" % (e,))
+                    return False
+            for hook in self.shutdown_hooks:
+                if not hook({}):
+                    return False
+        for srv in self.listeners:
+            srv.close()
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
+        args = [sys.executable] + list(getattr(sys, "orig_argv", sys.argv))[1:]
+        try:
+            os.execv(sys.executable, args)
+        except OSError as e:
+            self.log("warning", "Can't restart: %s" % (e,))
+        os._exit(1)
 
     def _stop(self) -> None:
         for srv in self.listeners:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._resp import Parser, encode_command
+from .fork import child_reaped, fork_child
 
 if TYPE_CHECKING:
     from ..context import ServerContext
@@ -258,6 +260,9 @@ class AppendOnlyFile:
     def flush(self) -> None:
         """Write what was fed since the last flush, then fsync under appendfsync always."""
         if self.buf:
+            pause = self.ctx.extras.get("aof_flush_sleep")
+            if pause:
+                time.sleep(pause / 1_000_000)  # DEBUG AOF-FLUSH-SLEEP, as Redis' flushAppendOnlyFile
             data = b"".join(self.buf)
             self.buf.clear()
             if self.fd >= 0:
@@ -407,32 +412,40 @@ class AppendOnlyFile:
         self._delete_history()
 
     def _dataset_bytes(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self._write_dataset(buf)
+        return buf.getvalue()
+
+    def _write_dataset(self, f: Any) -> None:
+        """The new base, streamed to ``f``: an RDB (aof-use-rdb-preamble) or one command per key."""
         from . import rdb
 
         ctx = self.ctx
         if ctx.config["aof-use-rdb-preamble"]:
             aux = rdb.default_aux(aof_base=True)
-            return rdb.dump_bytes(((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
-                                  checksum=ctx.config["rdbchecksum"])
-        return b"".join(self._commands_for_dataset())
+            rdb.dump_rdb(f, ((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
+                         checksum=ctx.config["rdbchecksum"], opts=rdb.SaveOptions.from_config(ctx.config))
+            return
+        for chunk in self._commands_for_dataset():
+            f.write(chunk)
 
-    def _commands_for_dataset(self) -> list[bytes]:
+    def _commands_for_dataset(self) -> Iterator[bytes]:
         """A plain-command base: one command per key (RESTORE keeps every type exact)."""
         from . import rdb
 
-        out: list[bytes] = []
         for db in self.ctx.dbs:
             if not db.data:
                 continue
-            out.append(encode_command([b"SELECT", str(db.id).encode()]))
+            yield encode_command([b"SELECT", str(db.id).encode()])
             for key, value in db.data.items():
                 payload = rdb.dump_payload(value)
                 args = [b"RESTORE", key, b"0", payload, b"REPLACE"]
                 when = db.expires.get(key)
                 if when is not None:
                     args = [b"RESTORE", key, str(when).encode(), payload, b"REPLACE", b"ABSTTL"]
-                out.append(encode_command(args))
-        return out
+                yield encode_command(args)
 
     def enable(self) -> None:
         """CONFIG SET appendonly yes."""
@@ -490,18 +503,13 @@ class AppendOnlyFile:
         if self.enabled:
             self._open_incr()
         t0 = time.time()
-        pid = os.fork()
-        if pid == 0:  # child
-            code = 0
-            try:
-                data = self._dataset_bytes()
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-            except BaseException:
-                code = 1
-            os._exit(code)
+        def child() -> None:
+            with open(tmp, "wb") as f:
+                self._write_dataset(f)
+                f.flush()
+                os.fsync(f.fileno())
+
+        pid = fork_child(child)
         self.ctx.stats.total_forks += 1
         self.ctx.stats.latest_fork_usec = int((time.time() - t0) * 1_000_000)
         self.child_pid = pid
@@ -521,6 +529,7 @@ class AppendOnlyFile:
             pid, status = self.child_pid, 1 << 8
         if pid == 0:
             return
+        child_reaped()
         self.child_pid = 0
         self.last_rewrite_time = int(time.time() - self.child_started)
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -584,6 +593,7 @@ class AppendOnlyFile:
         client = Client(ctx)
         client.authenticated = True
         client.fd = -1
+        client.acl_restricted = False  # like Redis' user-less master and AOF clients
         client.is_master = True  # replayed writes are never refused nor propagated
         t0 = time.time()
         total = 0
