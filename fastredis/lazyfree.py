@@ -198,7 +198,11 @@ class LazyFree:
                     continue
                 self._current = job
             obj, kind, _counted = job
-            if self._dismantle(obj, kind):
+            try:
+                emptied = self._dismantle(obj, kind)
+            except (KeyError, IndexError):  # emptied meanwhile by its other owner (a loader thread)
+                emptied = True
+            if emptied:
                 self._current = None
                 self._done(job)
             if perf() >= deadline:
