@@ -393,3 +393,31 @@ def test_bgrewriteaof_base_answers_pings(big):
     assert r.info("persistence")["aof_last_bgrewrite_status"] == "ok"
     assert worst < 1.5, worst
     assert cow < 0.35 * rss_kb(big.proc.pid), cow
+
+
+def test_replica_gone_mid_transfer_kills_the_child_and_the_master_goes_on():
+    srv = ServerProcess(args=["--enable-debug-command", "yes", "--repl-diskless-sync", "yes",
+                              "--repl-diskless-sync-delay", "0"])
+    try:
+        r = srv.client()
+        populate(r, keys=20_000, containers=20)
+        r.config_set("rdb-key-save-delay", 1000)  # 20 s of child work: the replica goes first
+        rep = ServerProcess(args=["--replicaof", "127.0.0.1", str(srv.port)])
+        wait_until(lambda: "Background RDB transfer started" in srv.log_text(), timeout=30)
+        assert r.info("persistence")["rdb_bgsave_in_progress"] == 1
+        rep.stop(9)
+        wait_until(lambda: "last replica dropped, killing fork child" in srv.log_text(), timeout=30)
+        wait_until(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0, timeout=30)
+        r.config_set("rdb-key-save-delay", 0)
+        assert r.bgsave()
+        wait_until(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0, timeout=60)
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        # and a new replica syncs
+        rep2 = ServerProcess(args=["--replicaof", "127.0.0.1", str(srv.port)])
+        try:
+            wait_until(lambda: link_up(rep2.port), timeout=60)
+            assert rep2.client().dbsize() == r.dbsize()
+        finally:
+            rep2.stop()
+    finally:
+        srv.stop()
