@@ -67,6 +67,7 @@ SEQUENCE: list[tuple] = [
     ("FUNCTION", "LOAD", "#!lua name=lib3\nsyntax error"),
     ("FUNCTION", "LOAD", "#!lua name=bad-name\nredis.register_function('a', function() end)"),
     ("FUNCTION", "LOAD", "#!lua name=lib3 name=x\nredis.register_function('a', function() end)"),
+    ("FUNCTION", "LOAD", "#!lua name=lib3\nlocal i = 0 while true do i = i + 1 end"),
     ("FUNCTION", "LOAD", "replace"),
     ("FUNCTION", "LOAD", "x", "y", "z"),
     ("FUNCTION", "LOAD", "#!lua name=lib4\nredis.register_function('err', function() return redis.call('incr', "

@@ -26,11 +26,16 @@ def _busy_session(port: int, script: list, kill: tuple) -> list[bytes]:
     try:
         other.call("FUNCTION", "LOAD", "REPLACE", FLIB)
         runner.send(*script)
-        time.sleep(0.4)
+        time.sleep(0.05)
+        for _ in range(100):  # answered once the script runs past the threshold
+            probe = other.call("GET", "x")
+            if probe.startswith(b"-BUSY"):
+                break
+            time.sleep(0.02)
+        out.append(probe)
         fresh = RawClient(port, timeout=10)  # connected while the script runs
         out.append(fresh.call("PING"))
         fresh.close()
-        out.append(other.call("GET", "x"))
         out.append(other.call("NOSUCHCOMMAND"))
         out.append(other.call("FUNCTION", "KILL" if kill[0] == "SCRIPT" else "STATS").split(b"\r\n")[0])
         out.append(other.call("SHUTDOWN"))

@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._resp import ReplyError
+from .. import executor as _executor
+from .._resp import ReplyError, string2ll
 from .lua import FLAG_NAMES, LuaEngine
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ class Function:
     fn: Any
     description: bytes | None
     flags: int
+
+    def __post_init__(self) -> None:
+        self.sname = self.name.decode("utf-8", "replace")
 
 
 @dataclass
@@ -97,7 +101,7 @@ class Functions:
         try:
             res = engine.load_library(fn)
         finally:
-            engine.clearhook()
+            engine.reset_hook()
             engine.loading_library = None
             engine.load_deadline = 0.0
         if type(res) is not tuple:
@@ -165,16 +169,12 @@ class Functions:
                                 % e.message.decode("utf-8", "replace"))
 
     def call(self, c: Any, argv: list[bytes], ro: bool) -> Any:
-        from ..executor import feed_monitors
-
-        server = c.server
-        if server.monitors:
-            feed_monitors(c, argv)
-        f = self.functions.get(argv[1].lower()) if self.functions else None
+        if c.server.monitors:
+            _executor.feed_monitors(c, argv)
+        functions = self.functions
+        f = functions.get(argv[1]) or functions.get(argv[1].lower())
         if f is None:
             raise ReplyError("ERR Function not found")
-        from .._resp import string2ll
-
         numkeys = string2ll(argv[2])
         if numkeys is None:
             raise ReplyError("ERR Bad number of keys provided")
@@ -182,11 +182,9 @@ class Functions:
             raise ReplyError("ERR Number of keys can't be greater than number of args")
         if numkeys < 0:
             raise ReplyError("ERR Number of keys can't be negative")
-        st = self.state
-        st.prepare(c, f.flags, ro)
+        self.state.prepare(c, f.flags, ro)
         read_only = ro or bool(f.flags & 1)
-        return st.execute(self.engine, c, f.fn, f.name.decode("utf-8", "replace"), f.flags, read_only, False,
-                          argv[3:3 + numkeys], argv[3 + numkeys:])
+        return self.engine.run(c, f.fn, f.sname, f.flags, read_only, False, argv, numkeys)
 
 
 def _b(v: Any) -> bytes:

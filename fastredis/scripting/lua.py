@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import lupa.lua51 as lupa51
 
+from .. import acl as _acl
+from .. import executor as _executor
 from .._resp import (
     NULL_ARRAY,
     BigNumber,
@@ -105,6 +107,11 @@ class ScriptError(Exception):
             return "script error"
 
 
+def server_allows_deny_script(server: ServerContext) -> bool:
+    """DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may run commands flagged noscript."""
+    return bool(server.extras.get("script_disable_deny_script"))
+
+
 def _unwrap(e: Any) -> Any:
     """What a Python exception raised into Lua carries: (error table, False) or (message, True)."""
     if isinstance(e, ScriptError):
@@ -179,6 +186,16 @@ class LuaEngine:
         self.mk_set = api[b"mk_set"]
         self.gc_count = api[b"gc_count"]
         self._lua_type = lupa51.lua_type
+        # the count hook stays installed (setting it per call costs more than the hook): it
+        # calls _hook every 100k instructions, which does nothing unless a script is too slow
+        self.sethook(100000, b"Script killed by user with SCRIPT KILL...")
+
+    def reset_hook(self) -> None:
+        """Back to the count hook of running scripts (after a kill left a line hook that fails
+        everything, or a FUNCTION LOAD set its own): the C sethook first, so no Lua line runs
+        under the old hook."""
+        self.clearhook()
+        self.sethook(100000, b"Script killed by user with SCRIPT KILL...")
 
     # -- memory ----------------------------------------------------------------
 
@@ -196,37 +213,38 @@ class LuaEngine:
         return f
 
     def run(self, c: Client, fn: Any, funcname: str, flags: int, read_only: bool, eval_mode: bool,
-            keys: list[bytes], args: list[bytes]) -> Any:
-        """Run a compiled script or function for ``c``; the reply value (or ReplyError)."""
+            argv: list[bytes], numkeys: int) -> Any:
+        """Run a compiled script or function for ``c`` with keys and args from ``argv[3:]``;
+        the reply value (or ReplyError)."""
         server = self.server
+        state = server.scripting
         ctx = RunCtx(c, funcname, flags, read_only, eval_mode)
         lc = self.client
         lc.db = c.db
         lc.resp = 2
         lc.user = c.user
         self.ctx = ctx
-        threshold = server.config["busy-reply-threshold"]
-        if threshold > 0:
-            self.sethook(100000, b"Script killed by user with SCRIPT KILL...")
         hook = server.propagate_hook
         collected: list[tuple[int, list[bytes]]] | None = None
         if hook is not None:
             collected = []
             server.propagate_hook = lambda dbid, argv: collected.append((dbid, argv))  # type: ignore
+        state.running = self
         try:
             if eval_mode:
-                res = self.run_eval(fn, len(keys), *keys, *args)
+                res = self.run_eval(fn, numkeys, *argv[3:])
             else:
-                res = self.run_function(fn, len(keys), *keys, *args)
+                res = self.run_function(fn, numkeys, *argv[3:])
         finally:
-            if threshold > 0:
-                self.clearhook()
+            state.running = None
             if hook is not None:
                 server.propagate_hook = hook
             self.ctx = None
             lc.db = server.dbs[0]
             if ctx.timed_out:
-                scripting_state(server).end_busy()
+                state.end_busy()
+            if ctx.killed:
+                self.reset_hook()
         if collected:
             self._propagate(c, ctx, collected, hook)
         if type(res) is not tuple:
@@ -261,13 +279,13 @@ class LuaEngine:
     # -- redis.call / pcall ----------------------------------------------------
 
     def _call_raise(self, *args: Any) -> Any:
-        failed, r = self._redis_call(*args)
+        failed, r = self._redis_call(args)
         if failed:
             raise ScriptError(r)
         return r
 
     def _call_noraise(self, *args: Any) -> Any:
-        return self._redis_call(*args)[1]
+        return self._redis_call(args)[1]
 
     def _acl_check_raise(self, *args: Any) -> Any:
         if self.ctx is None:
@@ -280,7 +298,7 @@ class LuaEngine:
     def _err(self, msg: bytes) -> tuple[bool, Any]:
         return True, self.err_table(msg)
 
-    def _redis_call(self, *args: Any) -> tuple[bool, Any]:
+    def _redis_call(self, args: tuple[Any, ...]) -> tuple[bool, Any]:
         ctx = self.ctx
         if ctx is None:
             return self._err(b"redis.call/pcall can only be called inside a script invocation")
@@ -295,10 +313,8 @@ class LuaEngine:
                 argv.append(b"%.17g" % a)
             else:
                 return self._err(b"Lua redis lib command arguments must be strings or integers")
-        from ..executor import call, command_named, reject
-
         lc = self.client
-        cmd = command_named(argv[0])
+        cmd = _executor.command_named(argv[0])
         if cmd is not None and cmd.subcommands and len(argv) >= 2:
             cmd = cmd.subcommands.get(argv[1].lower())
         if cmd is None:
@@ -307,7 +323,7 @@ class LuaEngine:
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             return self._reject(cmd, b"Wrong number of args calling Redis command from script")
         flags = cmd.flags
-        if "noscript" in flags:
+        if "noscript" in flags and not server_allows_deny_script(self.server):
             return self._reject(cmd, b"This Redis command is not allowed from script")
         server = self.server
         caller = ctx.caller
@@ -316,6 +332,10 @@ class LuaEngine:
                 and not ctx.flags & FLAG_ALLOW_STALE:
             return self._reject(cmd, b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data "
                                      b"is set to 'no'.")
+        if caller.acl_restricted:
+            denied = _acl.check_for(caller, cmd, argv)
+            if denied is not None:
+                return self._reject(cmd, b"ACL failure in script: " + denied)
         write = "write" in flags
         if ctx.read_only and (write or "may-replicate" in flags):
             return self._reject(cmd, b"Write commands are not allowed from read-only scripts.")
@@ -326,20 +346,18 @@ class LuaEngine:
                 for gate in server.write_gates:
                     err = gate(lc)
                     if err is not None:
-                        reject(lc, cmd, err)
+                        _executor.reject(lc, cmd, err)
                         return True, self.err_table(b"-" + err.message)
         if write:
             ctx.write_dirty = True
-        reply = call(lc, cmd, argv)
+        reply = _executor.call(lc, cmd, argv)
         if type(reply) is ReplyError:
             return True, self.err_table(b"-" + reply.message)
         return False, self.to_lua(reply, lc.resp)
 
     def _reject(self, cmd: Any, msg: bytes) -> tuple[bool, Any]:
-        from ..executor import reject
-
         t = self.err_table(msg)
-        reject(self.client, cmd, ReplyError(t[b"err"]))
+        _executor.reject(self.client, cmd, ReplyError(t[b"err"]))
         return True, t
 
     def _acl_check(self, *args: Any) -> tuple[bool, Any]:
@@ -443,7 +461,9 @@ class LuaEngine:
 
     def _hook(self) -> bool:
         ctx = self.ctx
-        if ctx is None:
+        if ctx is None or not self.server.config["busy-reply-threshold"]:
+            if ctx is not None:
+                return ctx.killed
             return bool(self.load_deadline) and time.monotonic() > self.load_deadline
         return scripting_state(self.server).interrupt(self, ctx)
 
@@ -657,9 +677,9 @@ def _parse_at(data: bytes, pos: int) -> tuple[Any, int]:
 
 def scripting_state(server: ServerContext) -> Any:
     """The server's scripting state (created on first use)."""
-    from .scripts import ScriptingState
-
     st = server.scripting
     if st is None:
+        from .scripts import ScriptingState
+
         st = server.scripting = ScriptingState(server)
     return st

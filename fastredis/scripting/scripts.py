@@ -13,13 +13,15 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._resp import ReplyError, split_args
+from .. import executor as _executor
+from .._resp import ReplyError, split_args, string2ll
 from .lua import FLAG_EVAL_COMPAT, FLAG_NAMES, LuaEngine, RunCtx
 
 if TYPE_CHECKING:
     from ..context import Client, ServerContext
 
 NOSCRIPT = ReplyError("NOSCRIPT No matching script. Please use EVAL.")
+NOT_INTEGER = ReplyError("ERR value is not an integer or out of range")
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Script:
     body: bytes
     fn: Any
     flags: int
+    name: str = ""  # the sha, as error replies name the script
 
 
 def parse_shebang(body: bytes, eval_mode: bool = True) -> tuple[int, int, str | None, dict[str, bytes]]:
@@ -101,7 +104,7 @@ class ScriptingState:
         fn = self.eval_engine.compile(code)
         if isinstance(fn, bytes):
             raise ReplyError(b"ERR Error compiling script (new function): " + fn.replace(b"\n", b" "))
-        script = Script(body, fn, flags)
+        script = Script(body, fn, flags, sha.decode())
         self.scripts[sha] = script
         self.scripts_bytes += len(body)
         return sha, script
@@ -112,44 +115,37 @@ class ScriptingState:
         self._eval = None
 
     def eval(self, c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
-        from ..commands.table import parse_int
-        from ..executor import feed_monitors
-
-        server = c.server
-        if server.monitors:
-            feed_monitors(c, argv)
+        if c.server.monitors:
+            _executor.feed_monitors(c, argv)
         if evalsha and len(argv[1]) != 40:
             raise NOSCRIPT
-        numkeys = parse_int(argv[2])
+        numkeys = string2ll(argv[2])
+        if numkeys is None:
+            raise NOT_INTEGER
         if numkeys > len(argv) - 3:
             raise ReplyError("ERR Number of keys can't be greater than number of args")
         if numkeys < 0:
             raise ReplyError("ERR Number of keys can't be negative")
         if evalsha:
-            sha = argv[1].lower()
+            sha = argv[1]
             script = self.scripts.get(sha)
             if script is None:
-                raise NOSCRIPT
+                sha = sha.lower()
+                script = self.scripts.get(sha)
+                if script is None:
+                    raise NOSCRIPT
         else:
             sha, script = self.create(argv[1])
-        self.prepare(c, script.flags, ro)
-        keys = argv[3:3 + numkeys]
-        args = argv[3 + numkeys:]
+        if not script.flags & FLAG_EVAL_COMPAT or c.server.is_replica_of_master:
+            self.prepare(c, script.flags, ro)
         read_only = ro or (not script.flags & FLAG_EVAL_COMPAT and bool(script.flags & 1))
-        return self.execute(self.eval_engine, c, script.fn, sha.decode(), script.flags, read_only, True,
-                            keys, args)
-
-    def execute(self, engine: LuaEngine, c: Client, fn: Any, name: str, flags: int, read_only: bool,
-                eval_mode: bool, keys: list[bytes], args: list[bytes]) -> Any:
-        self.running = engine
-        try:
-            return engine.run(c, fn, name, flags, read_only, eval_mode, keys, args)
-        finally:
-            self.running = None
+        return self.eval_engine.run(c, script.fn, script.name, script.flags, read_only, True, argv, numkeys)
 
     def prepare(self, c: Client, flags: int, ro: bool) -> None:
         """scriptPrepareForRun's checks: errors raised before the script starts."""
         server = c.server
+        if not (server.is_replica_of_master or server.write_gates or (ro and not flags & 1)):
+            return
         running_stale = server.is_replica_of_master and not server.extras.get("master_link_up") and \
             not server.config["replica-serve-stale-data"]
         if flags & FLAG_EVAL_COMPAT:
