@@ -341,14 +341,17 @@ class AppendOnlyFile:
         if ctx.config["aof-use-rdb-preamble"]:
             aux = rdb.default_aux(aof_base=True)
             return rdb.dump_bytes(((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
-                                  checksum=ctx.config["rdbchecksum"])
+                                  checksum=ctx.config["rdbchecksum"], functions=self._functions())
         return b"".join(self._commands_for_dataset())
+
+    def _functions(self) -> list[bytes]:
+        return self.ctx.function_codes()
 
     def _commands_for_dataset(self) -> list[bytes]:
         """A plain-command base: one command per key (RESTORE keeps every type exact)."""
         from . import rdb
 
-        out: list[bytes] = []
+        out: list[bytes] = [encode_command([b"FUNCTION", b"LOAD", code]) for code in self._functions()]
         for db in self.ctx.dbs:
             if not db.data:
                 continue
@@ -529,6 +532,12 @@ class AppendOnlyFile:
                         ctx.dbs[dbid].data.update(d)
                     for dbid, e in res.expires.items():
                         ctx.dbs[dbid].expires.update(e)
+                    if res.functions:
+                        restore = ctx.extras.get("functions_restore")
+                        if callable(restore):
+                            restore(list(res.functions))
+                        else:
+                            ctx.extras["rdb_functions"] = list(res.functions)
                     start = res.end_offset
                     ctx.log("notice", "Reading RDB base file on AOF loading...")
                 total += self._replay(client, process_command, path, data, start, last)

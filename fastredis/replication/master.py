@@ -212,7 +212,7 @@ class MasterRole:
         t0 = time.time()
         aux = rdb.default_aux(repl_stream_db=0, repl_id=self.replid, repl_offset=offset)
         payload = rdb.dump_bytes(((db.id, db.data, db.expires) for db in ctx.dbs),
-                                 aux=aux, checksum=ctx.config["rdbchecksum"],
+                                 aux=aux, checksum=ctx.config["rdbchecksum"], functions=ctx.function_codes(),
                                  opts=rdb.SaveOptions.from_config(ctx.config)
                                  if hasattr(rdb.SaveOptions, "from_config") else rdb.SaveOptions())
         ctx.stats.latest_fork_usec = int((time.time() - t0) * 1_000_000)
