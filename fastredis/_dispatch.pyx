@@ -329,6 +329,26 @@ cdef class Dispatcher:
                 if sock is not None:
                     self.fd = sock.fileno()
 
+    def release(self):
+        """The connection is gone (connection_lost): drop every reference it shared with us.
+
+        Connection, Dispatcher, transport and Client point at each other; without this the
+        cycle waits for a full garbage collection, and under connection churn closed clients
+        pile up (and fragment the heap) between two of those.
+        """
+        self.closed = True
+        self.conn = None
+        self.transport = None
+        self._client = None
+        self.cdict = None
+        self.client_ok = False
+        self.pending = None
+        self.last = None
+        self.last_flushed = None
+        self.cached_name = None
+        self.cached_entry = None
+        self.ks = Keyspace()
+
     cpdef client_changed(self):
         """Re-read the client's fast-path attributes (see executor.fast_path_client)."""
         c = self._client
@@ -530,6 +550,8 @@ cdef class Dispatcher:
         cdef int mode
         cdef int r
         cdef long long dirty
+        if conn is None or c is None:
+            return  # released: the connection is gone
         try:
             self._refresh()
             while True:

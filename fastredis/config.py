@@ -493,6 +493,8 @@ class Config:
         self.config_file: str | None = None
         self.listeners: dict[str, list[Callable[[Any], None]]] = {}
         self.from_file: set[str] = set()
+        # ``user`` lines of the config file: [name, rule, ...], loaded by the ACL at start-up
+        self.acl_users: list[list[bytes]] = []
         # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
         self.load_modules: list[list[str]] = []
 
@@ -717,6 +719,9 @@ class Config:
             with open(argv[1]) as f:
                 self.load_text(f.read())
             return
+        if name == "user" and len(argv) >= 2:
+            self._add_user(argv, where)
+            return
         if name == "loadmodule" and len(argv) >= 2:
             self.load_modules.append(argv[1:])
             return
@@ -756,8 +761,28 @@ class Config:
             raise ConfigError(str(e) + where) from None
         self.from_file.add(p.name)
 
-    def rewrite(self) -> None:
-        """CONFIG REWRITE: keep the file's comments, update or append changed values."""
+    def _add_user(self, argv: list[str], where: str) -> None:
+        """A ``user`` line (ACLAppendUserForLoading): rules checked now, loaded at start-up."""
+        from .acl import E_DUPLICATE, E_UNKNOWN, RuleError, User, merge_selector_args
+
+        words = [w.encode("utf-8", "surrogateescape") for w in argv[1:]]
+        if any(u[0] == words[0] for u in self.acl_users):
+            raise ConfigError(f"Error in user declaration '{argv[1]}': {E_DUPLICATE}" + where)
+        rules, bad = merge_selector_args(words[1:])
+        if rules is None:
+            raise ConfigError(f"Error in user declaration '{argv[2 + bad]}': Wrong format" + where)
+        fake = User(b"__fakeuser__")
+        for j, op in enumerate(rules):
+            try:
+                fake.apply(op)
+            except RuleError as e:
+                if str(e) != E_UNKNOWN:
+                    raise ConfigError(f"Error in user declaration '{argv[2 + j]}': {e}" + where) from None
+        self.acl_users.append([words[0], *rules])
+
+    def rewrite(self, force_all: bool = False) -> None:
+        """CONFIG REWRITE: keep the file's comments, update or append changed values
+        (``force_all``, DEBUG CONFIG-REWRITE-FORCE-ALL: every parameter, defaults too)."""
         if not self.config_file:
             raise ConfigError("The server is running without a config file")
         try:
@@ -779,13 +804,14 @@ class Config:
                         if p.name in done:
                             continue
                         done.add(p.name)
-                        if self._is_default(p):
+                        if self._is_default(p) and not force_all:
                             continue
                         out.extend(self._directive_lines(p))
                         continue
             out.append(line)
         for p in PARAMS:
-            if p.name not in done and not self._is_default(p) and p.name != "dir":
+            if p.name not in done and (force_all or not self._is_default(p)) and p.name != "dir" \
+                    and not p.hidden:
                 out.extend(self._directive_lines(p))
         tmp = self.config_file + ".tmp"
         with open(tmp, "w") as f:

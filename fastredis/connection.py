@@ -105,6 +105,7 @@ class Connection(asyncio.Protocol):
         c.write_raw = d.write_raw
         c.send_reply = d.send_reply
         c.close = self.close
+        c.fast_path_changed = d.client_changed
         c.resume = self.resume
         c.query_buffer_len = lambda: self.parser.buffered
         c.output_buffer_len = self._output_len
@@ -121,6 +122,12 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._teardown()
+        # the last callback uvloop makes: break the Connection/Dispatcher/transport cycle so the
+        # whole connection is freed now by reference counting, not by a later full collection
+        self.dispatcher.release()
+        self.__dict__.pop("data_received", None)
+        self.resume_handle = None
+        self.on_close = None
 
     def pause_writing(self) -> None:
         # the peer is not reading: stop reading its requests until it catches up
@@ -275,8 +282,14 @@ class Connection(asyncio.Protocol):
             if on_gone is not None:
                 on_gone(c)
             c.killed = True
+            # whatever still holds the Client (a CLIENT LIST in progress, a slow log entry...)
+            # must not keep the connection, its buffers and its transport alive through the hooks
+            c.detach()
         if self.resume_handle is not None:
             self.resume_handle.cancel()
+        paused = self.server.extras.get("paused_connections")
+        if paused:
+            paused.discard(self)
         if self.on_close is not None:
             self.on_close(self)
         self.client = None

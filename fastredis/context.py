@@ -17,6 +17,7 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .lazyfree import LazyFree
 from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
@@ -104,7 +105,12 @@ class ServerContext:
         # SLOWLOG, the latency monitor and the command latency histograms
         self.observer = Observer(config)
         self.pubsub = PubSub()
+        # big values and flushed keyspaces freed in slices of the loop (INFO lazyfree_*)
+        self.lazyfree = LazyFree(self)
         attach_notifications(self)
+        from .acl import Acl  # acl reads the command table, whose modules import this one
+
+        self.acl = Acl(self)
 
     def function_codes(self) -> list[bytes]:
         """The function libraries' code, for an RDB, an AOF base or a replica's full sync: the
@@ -180,6 +186,18 @@ class ServerContext:
             self.propagate_hook(dbid, [b"DEL", key])
 
 
+def _no_push(_value: Any) -> None:
+    return None
+
+
+def _no_op() -> None:
+    return None
+
+
+def _zero() -> int:
+    return 0
+
+
 # client flags shown by CLIENT LIST
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 
@@ -195,8 +213,13 @@ class Client:
         self.name: bytes | None = None
         self.lib_name = b""
         self.lib_ver = b""
+        # ACL: the user (``user`` is its name, for CLIENT LIST); acl_restricted is False while the
+        # user may run everything (no per-command check, the fast path stays open)
+        acl = server.acl
+        self.acl_user = acl.default
         self.user = b"default"
-        self.authenticated = not server.config["requirepass"]
+        self.acl_restricted = not acl.default.unrestricted
+        self.authenticated = not acl.auth_required()
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
@@ -233,9 +256,21 @@ class Client:
         self.send_reply: Callable[[Any], None] = lambda reply: None
         self.write_raw: Callable[[bytes], None] = lambda data: None
         self.close: Callable[[], None] = lambda: None
+        # the connection re-reads this client's fast-path state (executor.fast_path_client)
+        self.fast_path_changed: Callable[[], None] = lambda: None
         self.resume: Callable[[], None] = lambda: None
         self.query_buffer_len: Callable[[], int] = lambda: 0
         self.output_buffer_len: Callable[[], int] = lambda: 0
+
+    def detach(self) -> None:
+        """The connection is gone: its hooks become no-ops (and stop referencing it)."""
+        self.send_push = _no_push
+        self.send_reply = _no_push
+        self.write_raw = _no_push
+        self.close = _no_op
+        self.resume = _no_op
+        self.query_buffer_len = _zero
+        self.output_buffer_len = _zero
 
     @property
     def subscriptions(self) -> int:

@@ -14,6 +14,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from ._resp import QUEUED, ReplyError
+from .acl import CTX_MULTI, CTX_TOPLEVEL
 from .blocking import BLOCKED
 from .commands.table import COMMANDS, Command, lookup, unknown_subcommand, wrong_arity
 from .context import REPLY_ON
@@ -134,6 +135,10 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
     queue = c.in_multi and cmd.name not in EXECABORT_FLAGS
     if queue and "no-multi" in flags:
         return reject(c, cmd, ReplyError("ERR Command not allowed inside a transaction"))
+    if c.acl_restricted:
+        denied = c.server.acl.check_client(c, cmd, argv, CTX_MULTI if c.in_multi else CTX_TOPLEVEL)
+        if denied is not None:
+            return reject(c, cmd, denied)
     if c.resp == 2 and (c.channels or c.patterns or c.shard_channels) and (
         cmd.parent or cmd.name.encode() not in SUBSCRIBE_ALLOWED
     ):
@@ -224,8 +229,8 @@ def internal_error(c: Client, cmd: Command, exc: BaseException) -> ReplyError:
 # without process_command() and call() when ALL of these hold:
 #
 # * fast_path_client(c).  While it holds (and fast_path_server does), every check
-#   in process_command passes for a known command with a valid arity (NOAUTH, MULTI
-#   queueing, RESP2 subscribed mode, MASTERDOWN, write gates, READONLY, LOADING),
+#   in process_command passes for a known command with a valid arity (NOAUTH, ACL,
+#   MULTI queueing, RESP2 subscribed mode, MASTERDOWN, write gates, READONLY, LOADING),
 #   call() has no EXEC, and the connection loop's reply mode is ON.  Only the
 #   client's own slow-path commands (AUTH, HELLO, RESET, MULTI, EXEC, SUBSCRIBE,
 #   CLIENT REPLY, QUIT, SYNC...) change these attributes, so the dispatcher reads
@@ -270,7 +275,7 @@ def fast_path_command(cmd: Command) -> bool:
 def fast_path_client(c: Client) -> bool:
     """The client's part of 'process_command would let any valid fast-path command through'."""
     return bool(
-        c.authenticated and not c.in_multi and not c.in_exec and not c.is_master and not c.is_replica
+        c.authenticated and not c.acl_restricted and not c.in_multi and not c.in_exec and not c.is_master and not c.is_replica
         and c.reply_mode == REPLY_ON and not c.close_after_reply and c.blocked is None
         and not (c.resp == 2 and (c.channels or c.patterns or c.shard_channels))
     )

@@ -454,8 +454,8 @@ def _memory(ctx: ServerContext) -> Fields:
         ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"),
         ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", ctx.lazyfree.pending_objects),
+        ("lazyfreed_objects", ctx.lazyfree.freed_objects),
     ]
 
 
@@ -503,7 +503,7 @@ def _stats(ctx: ServerContext) -> Fields:
         stale = sum(with_ttl) / len(with_ttl) if with_ttl else 0.0
     repl_in = ex.get("net_repl_input_bytes", 0)
     repl_out = ex.get("net_repl_output_bytes", 0)
-    auth_failures = ex.get("auth_failures", [0])[0]
+    denied = ctx.acl.denied
     cycles = ex.get("eventloop_cycles", 0)
     return [
         ("total_connections_received", st.total_connections_received),
@@ -563,10 +563,10 @@ def _stats(ctx: ServerContext) -> Fields:
         ("eventloop_duration_cmd_sum", cmd_usec),
         ("instantaneous_eventloop_cycles_per_sec", int(m.get("eventloop"))),
         ("instantaneous_eventloop_duration_usec", 0),
-        ("acl_access_denied_auth", auth_failures),
-        ("acl_access_denied_cmd", 0),
-        ("acl_access_denied_key", 0),
-        ("acl_access_denied_channel", 0),
+        ("acl_access_denied_auth", denied[3]),
+        ("acl_access_denied_cmd", denied[1]),
+        ("acl_access_denied_key", denied[2]),
+        ("acl_access_denied_channel", denied[4]),
     ]
 
 
@@ -699,6 +699,7 @@ def reset_stats(ctx: ServerContext) -> None:
     """CONFIG RESETSTAT: zero the counters, command and error statistics, rates and peak memory."""
     import dataclasses
 
+    ctx.lazyfree.freed_objects = 0  # lazyfreeResetStats
     fresh = type(ctx.stats)()
     for f in dataclasses.fields(ctx.stats):
         setattr(ctx.stats, f.name, getattr(fresh, f.name))
@@ -712,7 +713,7 @@ def reset_stats(ctx: ServerContext) -> None:
     for key in ("net_repl_input_bytes", "net_repl_output_bytes", "eventloop_duration_usec"):
         if key in ctx.extras:
             ctx.extras[key] = 0
-    if "auth_failures" in ctx.extras:
-        ctx.extras["auth_failures"] = [0]
+    for reason in ctx.acl.denied:
+        ctx.acl.denied[reason] = 0
     for hook in RESETSTAT_HOOKS:
         hook(ctx)

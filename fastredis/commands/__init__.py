@@ -10,3 +10,7 @@ import pkgutil
 for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _mod != "table" and not _mod.startswith("_"):
         importlib.import_module(f"{__name__}.{_mod}")
+
+from .table import apply_redis_meta  # noqa: E402
+
+apply_redis_meta()

@@ -210,7 +210,7 @@ def client_kill(c: Client, argv: list[bytes]) -> Any:
         elif opt == b"laddr":
             want_laddr = val.decode("utf-8", "replace")
         elif opt == b"user":
-            if val != b"default":
+            if val not in server.acl.users:
                 raise ReplyError("ERR No such user '%s'" % val.decode("utf-8", "replace"))
             want_user = val
         elif opt == b"skipme":

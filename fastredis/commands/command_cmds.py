@@ -1,10 +1,10 @@
 """COMMAND and its subcommands, all derived from the command table (``table.COMMANDS``).
 
 COMMAND INFO follows Redis 7.2's reply shape: name, arity, flags, first/last/step,
-ACL categories, tips, key specs, subcommands.  ACL categories are derived like
-Redis' setImplicitACLCategories (flags) plus the category of the command's group,
-plus explicit ``acl=`` categories from the table.  Key specs are derived from the
-(first, last, step) range; commands with a ``key_finder`` are ``movablekeys``.
+ACL categories, tips, key specs, subcommands.  ACL categories, tips and key specs
+come from the table, which takes them from Redis' command JSON (``redis_meta``);
+only a command Redis does not declare gets them derived (flags, group, the
+(first, last, step) range).  Commands with a ``key_finder`` are ``movablekeys``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from .._resp import ReplyError, SetReply, Status
 from ..glob import stringmatch
 from ._help import help_lines
-from .table import COMMANDS, SYNTAX_ERROR, Command, command, subcommand
+from .redis_meta import META
+from .table import COMMANDS, KEY_FLAG_ORDER, SYNTAX_ERROR, Command, command, keys_with_flags, subcommand
 
 if TYPE_CHECKING:
     from ..context import Client
@@ -102,7 +103,26 @@ def command_flags(cmd: Command) -> list[str]:
 
 
 def acl_categories(cmd: Command) -> list[str]:
-    """Implicit categories from flags (setImplicitACLCategories) + group + explicit ones."""
+    """Redis' categories from the table (``redis_meta``), in ACL CAT order.
+
+    A command Redis does not declare gets them derived as setImplicitACLCategories does
+    (flags) plus its group's category and its explicit ``acl=`` ones.
+    """
+    cached = _CATS.get(cmd)
+    if cached is not None:
+        return cached
+    if cmd.acl and cmd.fullname in META:
+        cats = set(cmd.acl)
+    else:
+        cats = _derived_categories(cmd)
+    out = _CATS[cmd] = [c for c in ACL_ORDER if c in cats]
+    return out
+
+
+_CATS: dict[Command, list[str]] = {}
+
+
+def _derived_categories(cmd: Command) -> set[str]:
     cats: set[str] = set()
     top = cmd.parent or cmd
     explicit = EXPLICIT_ACL.get(cmd.fullname)
@@ -129,7 +149,7 @@ def acl_categories(cmd: Command) -> list[str]:
         cats.add("blocking")
     if "fast" not in cats:
         cats.add("slow")
-    return [c for c in ACL_ORDER if c in cats]
+    return cats
 
 
 # key-spec flags of single-spec commands that differ from the RW/RO default
@@ -200,7 +220,7 @@ def command_info(cmd: Command) -> list[Any]:
         cmd.last_key,
         cmd.step,
         SetReply([Status(b"@" + x.encode()) for x in acl_categories(cmd)]),
-        SetReply([x.encode() for x in (getattr(cmd, "tips", None) or TIPS.get(cmd.fullname, ()))]),
+        SetReply([x.encode() for x in (cmd.tips or TIPS.get(cmd.fullname, ()))]),
         SetReply(key_specs(cmd)),
         [command_info(s) for s in subs] if subs else SetReply([]),
     ]
@@ -348,8 +368,11 @@ def command_getkeys(c: Client, argv: list[bytes]) -> Any:
             summary="Extracts the key names and access flags for an arbitrary command.")
 def command_getkeysandflags(c: Client, argv: list[bytes]) -> Any:
     cmd, positions = _getkeys(argv)
-    flags = SetReply([Status(x.encode()) for x in key_spec_flags(cmd)])
-    return [[argv[2 + i], flags] for i in positions]
+    found = keys_with_flags(cmd, argv[2:])
+    if not found:
+        flags = SetReply([Status(x.encode()) for x in key_spec_flags(cmd)])
+        return [[argv[2 + i], flags] for i in positions]
+    return [[argv[2 + i], SetReply([Status(x.encode()) for x in KEY_FLAG_ORDER if x in f])] for i, f in found]
 
 
 @subcommand("command", "help", 2, "loading stale", since="5.0.0",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING, Any
 
 from .._resp import OK, PONG, ReplyError, Status
@@ -32,33 +31,21 @@ def echo(c: Client, argv: list[bytes]) -> Any:
     return argv[1]
 
 
-def check_password(c: Client, user: bytes, password: bytes) -> bool:
-    """Authenticate as ``user`` (only 'default' exists) with ``password``."""
-    required = c.server.config["requirepass"]
-    if user != b"default":
-        return False
-    if not required:
-        return True
-    return hmac.compare_digest(password, required.encode("utf-8", "surrogateescape"))
-
-
 @command("auth", -2, "noscript loading stale fast no-auth sentinel allow-busy", group="connection",
          summary="Authenticates the connection.")
 def auth(c: Client, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise SYNTAX_ERROR
+    acl = c.server.acl
     if len(argv) == 2:
-        if not c.server.config["requirepass"]:
+        if acl.default.nopass:
             raise ReplyError("ERR AUTH <password> called without any password configured for the default user. "
                              "Are you sure your configuration is correct?")
         user, password = b"default", argv[1]
     else:
         user, password = argv[1], argv[2]
-    if check_password(c, user, password):
-        c.authenticated = True
-        c.user = user
+    if acl.authenticate(c, user, password, argv[0]):
         return OK
-    c.server.extras.setdefault("auth_failures", [0])[0] += 1
     raise WRONGPASS
 
 
@@ -102,11 +89,8 @@ def hello(c: Client, argv: list[bytes]) -> Any:
         else:
             raise ReplyError("ERR Syntax error in HELLO option '%s'" % argv[j].decode("utf-8", "replace"))
     if creds is not None:
-        if not check_password(c, creds[0], creds[1]):
-            c.server.extras.setdefault("auth_failures", [0])[0] += 1
+        if not c.server.acl.authenticate(c, creds[0], creds[1], argv[0]):
             raise WRONGPASS
-        c.authenticated = True
-        c.user = creds[0]
     if not c.authenticated:
         raise ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
                          "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
@@ -154,8 +138,9 @@ def reset_client(c: Client) -> None:
     c.reply_mode = 0
     c.no_evict = False
     c.no_touch = False
-    c.authenticated = not c.server.config["requirepass"]
-    c.user = b"default"
+    acl = c.server.acl
+    acl.attach(c, acl.default)
+    c.authenticated = not acl.auth_required()
 
 
 @command("reset", 1, "noscript loading stale fast no-auth allow-busy", group="connection", since="6.2.0",

@@ -41,6 +41,9 @@ class Command:
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     key_finder: Callable[[list[bytes]], list[int]] | None = None
     key_specs: list[dict[str, Any]] = field(default_factory=list)
+    tips: tuple[str, ...] = ()
+    # key-spec flags resolved per call (SET GET, BITFIELD, SORT STORE...: Redis' getkeys procs)
+    key_flags_finder: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None
     arguments: list[dict[str, Any]] = field(default_factory=list)
     module: str = ""  # the name of the Python module that declared it (module_loader), else ""
     # statistics (INFO commandstats)
@@ -161,6 +164,175 @@ def lookup(argv: list[bytes]) -> Command | None:
 
 def all_commands() -> list[Command]:
     return list(COMMANDS.values())
+
+
+def apply_redis_meta() -> None:
+    """Give every declared command Redis' ACL categories, tips and key specs (``redis_meta``).
+
+    Run once all command modules are imported.  A command Redis does not know keeps what its
+    declaration says (``acl=``); categories are stored without the ``@``.
+    """
+    from .redis_meta import META
+
+    for top in list(COMMANDS.values()):
+        for cmd in (top, *top.subcommands.values()):
+            meta = META.get(cmd.fullname)
+            if meta is None:
+                continue
+            acl, tips, specs = meta
+            cmd.acl = acl
+            if not cmd.tips:
+                cmd.tips = tips
+            if not cmd.key_specs:
+                cmd.key_specs = specs
+    for name, finder in _FLAG_FINDERS.items():
+        found = COMMANDS.get(name)
+        if found is not None:
+            found.key_flags_finder = finder(found)
+
+
+# key-spec flags in the order Redis replies them (addReplyFlagsForKeyArgs)
+KEY_FLAG_ORDER = ("RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete",
+                  "variable_flags")
+
+
+def _spec_keys(spec: dict[str, Any], argv: list[bytes]) -> list[int] | None:
+    """Positions one key spec finds in argv (getKeysUsingKeySpecs); None when it can't tell."""
+    argc = len(argv)
+    bs, fk = spec["begin_search"], spec["find_keys"]
+    if bs["type"] == "index":
+        first = bs["spec"]["index"]
+    elif bs["type"] == "keyword":
+        kw = bs["spec"]["keyword"].encode().lower()
+        start = bs["spec"]["startfrom"]
+        if start >= 0:
+            rng = range(start, argc)
+        else:
+            rng = range(argc + start, 0, -1)
+        first = 0
+        for i in rng:
+            if 0 < i < argc and argv[i].lower() == kw:
+                first = i + 1
+                break
+        if not first:
+            return []
+    else:
+        return None
+    if first >= argc:
+        return []
+    if fk["type"] == "range":
+        lastkey, step, limit = fk["spec"]["lastkey"], fk["spec"]["keystep"], fk["spec"]["limit"]
+        if lastkey >= 0:
+            last = first + lastkey
+        elif not limit:
+            last = argc + lastkey
+        else:
+            last = first + ((argc - first) // limit + lastkey)
+    elif fk["type"] == "keynum":
+        from .._resp import string2ll
+
+        idx = first + fk["spec"]["keynumidx"]
+        if idx >= argc:
+            return []
+        n = string2ll(argv[idx])
+        if n is None or n <= 0:
+            return []
+        first += fk["spec"]["firstkey"]
+        step = fk["spec"]["keystep"]
+        last = first + (int(n) - 1) * step
+    else:
+        return None
+    return [i for i in range(first, min(last, argc - 1) + 1, step or 1)]
+
+
+_RW_ACCESS_UPDATE = ("RW", "access", "update")
+
+
+def _set_flags(cmd: Command) -> Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]]:
+    """setGetKeys: SET ... GET reads the old value."""
+    def finder(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+        if any(a.lower() == b"get" for a in argv[3:]):
+            return [(1, _RW_ACCESS_UPDATE)]
+        return [(1, ("OW", "update"))]
+    return finder
+
+
+def _bitfield_flags(cmd: Command) -> Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]]:
+    """bitfieldGetKeys: only GET (and OVERFLOW) subcommands make it read-only."""
+    def finder(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+        i, n = 2, len(argv)
+        while i < n:
+            op, rem = argv[i].lower(), n - i - 1
+            if op == b"get" and rem >= 2:
+                i += 3
+            elif op == b"overflow" and rem >= 1:
+                i += 2
+            else:
+                return [(1, _RW_ACCESS_UPDATE)]
+        return [(1, ("RO", "access"))]
+    return finder
+
+
+def _sort_flags(cmd: Command) -> Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]]:
+    """sortGetKeys: the sorted key is read, a STORE destination overwritten."""
+    def finder(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+        return [(i, ("RO", "access") if i == 1 else ("OW", "update")) for i in cmd.key_positions(argv)]
+    return finder
+
+
+def _migrate_flags(cmd: Command) -> Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]]:
+    """migrateGetKeys: every migrated key is read and deleted."""
+    def finder(argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+        return [(i, ("RW", "access", "delete")) for i in cmd.key_positions(argv)]
+    return finder
+
+
+_FLAG_FINDERS = {b"set": _set_flags, b"bitfield": _bitfield_flags, b"sort": _sort_flags, b"sort_ro": _sort_flags,
+                 b"migrate": _migrate_flags}
+
+
+def keys_with_flags(cmd: Command, argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+    """(position, key-spec flags) of every key in argv, as getKeysFromCommandWithSpecs finds them.
+
+    Key specs first; a command whose flags depend on its arguments, or whose specs are
+    incomplete, answers through ``key_flags_finder`` (Redis' getkeys procs) or, lacking one,
+    its ``key_finder`` with the first spec's flags.
+    """
+    specs = cmd.key_specs
+    if cmd.key_flags_finder is not None:
+        return cmd.key_flags_finder(argv)
+    out: list[tuple[int, tuple[str, ...]]] = []
+    complete = True
+    for spec in specs:
+        flags = spec["flags"]
+        if "not_key" in flags:
+            continue
+        if "incomplete" in flags or "variable_flags" in flags:
+            complete = False
+            break
+        found = _spec_keys(spec, argv)
+        if found is None:
+            complete = False
+            break
+        f = tuple(flags)
+        out.extend((i, f) for i in found)
+    if complete and specs:
+        return out
+    if not specs and cmd.key_finder is None and cmd.first_key <= 0:
+        return []
+    try:
+        positions = cmd.key_positions(argv)
+    except (ReplyError, ValueError, IndexError, TypeError):
+        positions = []
+    default = tuple(specs[0]["flags"]) if specs else (("RW", "update") if cmd.is_write else ("RO", "access"))
+    default = tuple(x for x in default if x not in ("incomplete", "variable_flags"))
+    return [(i, default) for i in positions if 0 < i < len(argv)]
+
+
+def has_keys(cmd: Command) -> bool:
+    """doesCommandHaveKeys: a key spec that names keys, or a key finder."""
+    return (cmd.key_finder is not None or cmd.key_flags_finder is not None or cmd.first_key > 0
+            or any("not_key" not in s["flags"] for s in cmd.key_specs))
 
 
 # ---------------------------------------------------------------------------

@@ -99,12 +99,33 @@ def exec_(c: Client, argv: list[bytes]) -> Any:
                     server.config["replica-read-only"]:
                 replies.append(ReplyError("READONLY You can't write against a read only replica."))
                 continue
+            if c.acl_restricted:
+                denied = _acl_recheck(c, cmd, args)
+                if denied is not None:
+                    replies.append(denied)
+                    continue
             replies.append(call(c, cmd, args))
     finally:
         c.in_exec = False
     if wrapped:
         server.propagate(c.db.id, [b"EXEC"])
     return replies
+
+
+def _acl_recheck(c: Client, cmd: Any, args: list[bytes]) -> ReplyError | None:
+    """execCommand: rules may have changed since the command was queued."""
+    from ..acl import CTX_MULTI, DENIED_CMD, error_message
+    from ..acl import OK as ACL_OK
+
+    acl = c.server.acl
+    user = c.acl_user or acl.default
+    result, pos = user.check(cmd, args)
+    if result == ACL_OK:
+        return None
+    acl.add_log(c, result, CTX_MULTI, obj=cmd.fullname.encode() if result == DENIED_CMD else args[pos])
+    return ReplyError(b"NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+                      b"call. This command is no longer allowed for the following reason: "
+                      + error_message(result, user, cmd, args[pos], True))
 
 
 @command("watch", -2, "noscript loading stale fast allow-busy", keys=(1, -1, 1), group="transactions",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import lupa.lua51 as lupa51
 
+from .. import acl as _acl
 from .. import executor as _executor
 from .._resp import (
     NULL_ARRAY,
@@ -104,6 +105,11 @@ class ScriptError(Exception):
             return self.table[b"err"].decode("utf-8", "replace")
         except Exception:
             return "script error"
+
+
+def server_allows_deny_script(server: ServerContext) -> bool:
+    """DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may run commands flagged noscript."""
+    return bool(server.extras.get("script_disable_deny_script"))
 
 
 def _unwrap(e: Any) -> Any:
@@ -317,7 +323,7 @@ class LuaEngine:
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             return self._reject(cmd, b"Wrong number of args calling Redis command from script")
         flags = cmd.flags
-        if "noscript" in flags:
+        if "noscript" in flags and not server_allows_deny_script(self.server):
             return self._reject(cmd, b"This Redis command is not allowed from script")
         server = self.server
         caller = ctx.caller
@@ -326,6 +332,10 @@ class LuaEngine:
                 and not ctx.flags & FLAG_ALLOW_STALE:
             return self._reject(cmd, b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data "
                                      b"is set to 'no'.")
+        if caller.acl_restricted:
+            denied = _acl.check_for(caller, cmd, argv)
+            if denied is not None:
+                return self._reject(cmd, b"ACL failure in script: " + denied)
         write = "write" in flags
         if ctx.read_only and (write or "may-replicate" in flags):
             return self._reject(cmd, b"Write commands are not allowed from read-only scripts.")
