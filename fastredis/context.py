@@ -17,6 +17,7 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .memory import MemoryTracker
 from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
@@ -103,6 +104,8 @@ class ServerContext:
         self.write_flushers: list[Callable[[], None]] = []
         # SLOWLOG, the latency monitor and the command latency histograms
         self.observer = Observer(config)
+        # used_memory's estimate, maxmemory's eviction, the LRU/LFU access bookkeeping
+        self.memory = MemoryTracker(self)
         self.pubsub = PubSub()
         attach_notifications(self)
         from .acl import Acl  # acl reads the command table, whose modules import this one
