@@ -232,7 +232,7 @@ def test_allkeys_random_and_lfu_evict():
             p.execute()
             c.config_set("maxmemory", c.info("memory")["used_memory"] - 50000)
             c.set("trigger", "1")
-            wait_until(lambda: c.info("stats")["evicted_keys"] > 0, timeout=10)
+            wait_until(lambda c=c: c.info("stats")["evicted_keys"] > 0, timeout=10)
             if policy.startswith("volatile"):
                 assert all(c.exists("k:%d" % i) for i in range(0, 3000, 2))  # keys without a TTL stay
         finally:
