@@ -115,6 +115,14 @@ class ServerContext:
 
         self.acl = Acl(self)
 
+    def function_codes(self) -> list[bytes]:
+        """The function libraries' code, for an RDB, an AOF base or a replica's full sync: the
+        scripting state's, or (before any scripting command ran) what a loaded RDB left."""
+        dumper = self.extras.get("functions_dump")
+        if callable(dumper):
+            return list(dumper())
+        return list(self.extras.get("rdb_functions", ()))
+
     def sync_stats(self) -> None:
         """Bring ``stats`` and ``dirty`` up to date (the cron, INFO, before any slow-path command)."""
         for source in self.stats_sources:
