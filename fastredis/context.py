@@ -17,6 +17,7 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .lazyfree import LazyFree
 from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
@@ -104,6 +105,8 @@ class ServerContext:
         # SLOWLOG, the latency monitor and the command latency histograms
         self.observer = Observer(config)
         self.pubsub = PubSub()
+        # big values and flushed keyspaces freed in slices of the loop (INFO lazyfree_*)
+        self.lazyfree = LazyFree(self)
         attach_notifications(self)
         from .acl import Acl  # acl reads the command table, whose modules import this one
 

@@ -454,8 +454,8 @@ def _memory(ctx: ServerContext) -> Fields:
         ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"),
         ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", ctx.lazyfree.pending_objects),
+        ("lazyfreed_objects", ctx.lazyfree.freed_objects),
     ]
 
 
@@ -699,6 +699,7 @@ def reset_stats(ctx: ServerContext) -> None:
     """CONFIG RESETSTAT: zero the counters, command and error statistics, rates and peak memory."""
     import dataclasses
 
+    ctx.lazyfree.freed_objects = 0  # lazyfreeResetStats
     fresh = type(ctx.stats)()
     for f in dataclasses.fields(ctx.stats):
         setattr(ctx.stats, f.name, getattr(fresh, f.name))

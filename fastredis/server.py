@@ -53,6 +53,7 @@ class Server:
         self.stopped: asyncio.Future[int] | None = None
         self.cron_handle: asyncio.TimerHandle | None = None
         self.cronloops = 0
+        self._fast_expire_scheduled = False
         self.exit_code = 0
         # extension points for persistence / replication
         self.cron_hooks: list[Callable[[], None]] = []
@@ -239,6 +240,7 @@ class Server:
             info.track_metrics(self.ctx)
             if self.cronloops % max(1, self.config["hz"]) == 0:
                 self._client_timeouts()
+            self.ctx.lazyfree.cron()
             for hook in self.cron_hooks:
                 hook()
             ex["eventloop_duration_usec"] = ex.get("eventloop_duration_usec", 0) + int(
@@ -248,35 +250,59 @@ class Server:
         if self.stopped is not None and not self.stopped.done():
             self._schedule_cron()
 
-    def _active_expire(self) -> None:
-        """Sample keys with a TTL in every db, bounded to ~25% of a cron tick."""
+    def _active_expire(self, fast: bool = False) -> None:
+        """activeExpireCycle: sample keys with a TTL in every db, bounded in time.
+
+        The slow cycle (every cron tick) may use 25% of a tick (hz 10: 25 ms); when it had to stop
+        on its time limit, fast cycles of 1 ms follow, at most one per 2 ms, until a cycle ends
+        with few stale keys left, as Redis runs them from beforeSleep.
+        """
         ctx = self.ctx
         if ctx.is_replica_of_master or ctx.paused_expiry:  # replicas wait for DEL; CLIENT PAUSE stops expiry
             return
         hz = max(1, self.config["hz"])
-        effort = self.config["active-expire-effort"]
-        deadline = time.perf_counter() + (0.25 + 0.02 * (effort - 1)) / hz
+        effort = self.config["active-expire-effort"] - 1
         t0 = time.perf_counter()
+        if fast:
+            budget = (1000 + 1000 * effort / 4) / 1_000_000  # ACTIVE_EXPIRE_CYCLE_FAST_DURATION
+        else:
+            budget = (25 + 2 * effort) / 100 / hz  # ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
+        deadline = t0 + budget
+        acceptable = 10 - effort  # ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE
         from .db import mstime
 
         now = mstime()
-        per_loop = 20 + 5 * (effort - 1)
+        per_loop = 20 + 5 * effort
+        timed_out = False
         for db in ctx.dbs:
             if not db.expires:
                 continue
             while True:
                 expired = db.active_expire(now, per_loop)
-                # keep going while more than 10% of the sample was stale, like Redis
-                if expired * 10 <= per_loop:
+                # keep going while more than the acceptable share of the sample was stale
+                if expired * 100 <= per_loop * acceptable:
                     break
                 if time.perf_counter() > deadline:
+                    timed_out = True
                     ctx.stats.expired_time_cap_reached_count += 1
                     break
             if time.perf_counter() > deadline:
+                timed_out = True
                 break
         ctx.stats.expire_cycle_cpu_milliseconds += int((time.perf_counter() - t0) * 1000)
         if ctx.blocking.ready:
             ctx.blocking.handle_ready()
+        if timed_out and self.loop is not None and not self._fast_expire_scheduled:
+            self._fast_expire_scheduled = True
+            self.loop.call_later(2 * 0.001, self._fast_expire)
+
+    def _fast_expire(self) -> None:
+        self._fast_expire_scheduled = False
+        if self.ctx.extras.get("active_expire_enabled", True) and (self.stopped is None or not self.stopped.done()):
+            try:
+                self._active_expire(fast=True)
+            except Exception as e:  # like the cron: expiry must never stop
+                self.log("warning", "expire cycle error: %r" % (e,))
 
     def _client_timeouts(self) -> None:
         timeout = self.config["timeout"]

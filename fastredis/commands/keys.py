@@ -55,10 +55,10 @@ def _signal_deleted(db: Database, key: bytes, value: Any) -> None:
         db.signal_ready(key)
 
 
-def _delete_value(db: Database, key: bytes) -> bool:
+def _delete_value(db: Database, key: bytes, lazy: bool | None = None) -> bool:
     """dbDelete plus the deleted-key readiness signal."""
     value = db.data.get(key) if db.server.blocking.has_waiters else None
-    if db.delete(key):
+    if db.delete(key, lazy):
         _signal_deleted(db, key, value)
         return True
     return False
@@ -91,11 +91,11 @@ def dup_value(value: Any) -> Any:
 # DEL / UNLINK / EXISTS / TYPE / TOUCH
 # ---------------------------------------------------------------------------
 
-def _del_generic(c: Client, argv: list[bytes]) -> int:
+def _del_generic(c: Client, argv: list[bytes], lazy: bool) -> int:
     db = c.db
     n = 0
     for key in argv[1:]:
-        if _delete_value(db, key):
+        if _delete_value(db, key, lazy):
             db.changed(key, b"del", b"g")
             n += 1
     return n
@@ -104,13 +104,13 @@ def _del_generic(c: Client, argv: list[bytes]) -> int:
 @command("del", -2, "write", keys=(1, -1, 1), since="1.0.0", complexity="O(N)",
          summary="Deletes one or more keys.")
 def del_(c: Client, argv: list[bytes]) -> Any:
-    return _del_generic(c, argv)
+    return _del_generic(c, argv, c.server.config["lazyfree-lazy-user-del"])
 
 
 @command("unlink", -2, "write fast", keys=(1, -1, 1), since="4.0.0", complexity="O(1) for each key",
          summary="Asynchronously deletes one or more keys.")
 def unlink(c: Client, argv: list[bytes]) -> Any:
-    return _del_generic(c, argv)
+    return _del_generic(c, argv, True)
 
 
 @command("exists", -2, "readonly fast", keys=(1, -1, 1), since="1.0.0", complexity="O(N)",
@@ -393,9 +393,9 @@ def _expire_generic(c: Client, argv: list[bytes], basetime: int, seconds: bool) 
             return 0
     server = db.server
     if when <= mstime() and not server.loading and not server.is_replica_of_master:
-        _delete_value(db, key)
-        db.changed(key, b"del", b"g")
         lazy = server.config["lazyfree-lazy-expire"]
+        _delete_value(db, key, lazy)
+        db.changed(key, b"del", b"g")
         c.propagate_argv = [[b"UNLINK" if lazy else b"DEL", key]]
         return 1
     db.set_expire(key, when)
