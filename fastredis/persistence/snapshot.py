@@ -106,12 +106,12 @@ class Snapshotter:
 
     # -- writing ------------------------------------------------------------------
 
-    def write_rdb(self, f: Any) -> None:
+    def write_rdb(self, f: Any, aux: dict[bytes, bytes | int] | None = None) -> None:
         """The whole dataset as one RDB image into the binary file ``f`` (rdbSaveRio)."""
         opts = rdb.SaveOptions.from_config(self.config)
         delay = self.config["rdb-key-save-delay"]
         w = rdb.RdbWriter(f, checksum=self.config["rdbchecksum"], opts=opts)
-        w.header(self._aux())
+        w.header(self._aux() if aux is None else aux)
         w.functions(self._functions())
         # rdb-key-save-delay (microseconds per key) keeps a BGSAVE running in tests
         per_key = (lambda: time.sleep(delay / 1_000_000)) if delay > 0 else None
