@@ -430,7 +430,8 @@ class AppendOnlyFile:
                 snap.write_rdb(f, aux)
             else:
                 rdb.dump_rdb(f, ((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
-                             checksum=ctx.config["rdbchecksum"], opts=rdb.SaveOptions.from_config(ctx.config))
+                             checksum=ctx.config["rdbchecksum"], opts=rdb.SaveOptions.from_config(ctx.config),
+                             functions=ctx.function_codes())
             return
         for chunk in self._commands_for_dataset():
             f.write(chunk)
@@ -439,6 +440,8 @@ class AppendOnlyFile:
         """A plain-command base: one command per key (RESTORE keeps every type exact)."""
         from . import rdb
 
+        for code in self.ctx.function_codes():  # as rewriteFunctions: the libraries first
+            yield encode_command([b"FUNCTION", b"LOAD", code])
         for db in self.ctx.dbs:
             if not db.data:
                 continue
@@ -618,6 +621,12 @@ class AppendOnlyFile:
                         ctx.dbs[dbid].data.update(d)
                     for dbid, e in res.expires.items():
                         ctx.dbs[dbid].expires.update(e)
+                    if res.functions:
+                        restore = ctx.extras.get("functions_restore")
+                        if callable(restore):
+                            restore(list(res.functions))
+                        else:
+                            ctx.extras["rdb_functions"] = list(res.functions)
                     start = res.end_offset
                     ctx.log("notice", "Reading RDB base file on AOF loading...")
                 total += self._replay(client, process_command, path, data, start, last)

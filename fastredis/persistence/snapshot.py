@@ -80,10 +80,7 @@ class Snapshotter:
         return os.path.join(self.config["dir"] or ".", "temp-%d.rdb" % pid)
 
     def _functions(self) -> Iterable[bytes]:
-        dumper = self.ctx.extras.get("functions_dump")
-        if callable(dumper):
-            return list(dumper())
-        return list(self.ctx.extras.get("rdb_functions", ()))
+        return self.ctx.function_codes()
 
     def _aux(self) -> dict[bytes, bytes | int]:
         """Aux fields; the replication info only where Redis' rdbPopulateSaveInfo has one (a replica,
@@ -487,12 +484,11 @@ def install(ctx: Any, res: rdb.LoadResult) -> None:
         db.data = data
         db.expires = res.expires.get(dbid, {})
     ctx.state_changed()
-    if res.functions:
-        loader = ctx.extras.get("functions_restore")
-        if callable(loader):
-            loader(res.functions)
-        else:
-            ctx.extras["rdb_functions"] = list(res.functions)
+    loader = ctx.extras.get("functions_restore")
+    if callable(loader):
+        loader(list(res.functions))  # the loaded libraries replace the old ones, none included
+    elif res.functions:
+        ctx.extras["rdb_functions"] = list(res.functions)
 
 
 def attach(server: Server) -> Snapshotter:
