@@ -215,7 +215,7 @@ def test_sentinel_failover(deploy: Deployment) -> None:
                    and int(sentinel_info(d, sp)["num-other-sentinels"]) == 2, timeout=30)
     sentinel = Sentinel([("127.0.0.1", d.port(p)) for p in (26379, 26380, 26381)], socket_timeout=2,
                         sentinel_kwargs={"protocol": 2})
-    master = sentinel.master_for("mymaster", socket_timeout=2, protocol=2)
+    master = sentinel.master_for("mymaster", socket_timeout=10, protocol=2)
     for i in range(200):
         master.set(f"acked:{i}", i)
     assert master.execute_command("WAIT", 2, 5000) == 2  # acknowledged by both replicas
