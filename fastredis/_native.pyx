@@ -181,12 +181,18 @@ cdef int _get(Keyspace ks, list argv, Writer w, Pending *p) except -2:
     return NATIVE_READ
 
 
+cdef inline bint _holds_container(dict data, object key):
+    """An overwrite of a non-string goes through Database.set: lazyfree frees big values in slices."""
+    cdef PyObject *old = PyDict_GetItem(data, key)
+    return old is not NULL and type(<object>old) is not bytes
+
+
 cdef int _set(Keyspace ks, list argv, Writer w, Pending *p) except -2:
     cdef object key
     if PyList_GET_SIZE(argv) != 3 or not ks.writable:
         return NATIVE_FALLBACK
     key = _arg(argv, 1)
-    if _has_ttl(ks, key):
+    if _has_ttl(ks, key) or _holds_container(ks.data, key):
         return NATIVE_FALLBACK
     PyDict_SetItem(ks.data, key, _arg(argv, 2))
     p.dirty += 1
@@ -233,6 +239,11 @@ cdef int _mset(Keyspace ks, list argv, Writer w, Pending *p) except -2:
     cdef object key
     if n % 2 == 0 or not ks.writable:
         return NATIVE_FALLBACK
+    j = 1
+    while j < n:
+        if _holds_container(data, _arg(argv, j)):
+            return NATIVE_FALLBACK
+        j += 2
     j = 1
     while j < n:
         key = _arg(argv, j)

@@ -780,8 +780,9 @@ class Config:
                     raise ConfigError(f"Error in user declaration '{argv[2 + j]}': {e}" + where) from None
         self.acl_users.append([words[0], *rules])
 
-    def rewrite(self) -> None:
-        """CONFIG REWRITE: keep the file's comments, update or append changed values."""
+    def rewrite(self, force_all: bool = False) -> None:
+        """CONFIG REWRITE: keep the file's comments, update or append changed values
+        (``force_all``, DEBUG CONFIG-REWRITE-FORCE-ALL: every parameter, defaults too)."""
         if not self.config_file:
             raise ConfigError("The server is running without a config file")
         try:
@@ -803,13 +804,14 @@ class Config:
                         if p.name in done:
                             continue
                         done.add(p.name)
-                        if self._is_default(p):
+                        if self._is_default(p) and not force_all:
                             continue
                         out.extend(self._directive_lines(p))
                         continue
             out.append(line)
         for p in PARAMS:
-            if p.name not in done and not self._is_default(p) and p.name != "dir":
+            if p.name not in done and (force_all or not self._is_default(p)) and p.name != "dir" \
+                    and not p.hidden:
                 out.extend(self._directive_lines(p))
         tmp = self.config_file + ".tmp"
         with open(tmp, "w") as f:

@@ -17,6 +17,8 @@ from typing import Any
 from .blocking import BlockingState
 from .config import Config
 from .db import Database
+from .lazyfree import LazyFree
+from .memory import MemoryTracker
 from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
@@ -103,11 +105,23 @@ class ServerContext:
         self.write_flushers: list[Callable[[], None]] = []
         # SLOWLOG, the latency monitor and the command latency histograms
         self.observer = Observer(config)
+        # used_memory's estimate, maxmemory's eviction, the LRU/LFU access bookkeeping
+        self.memory = MemoryTracker(self)
         self.pubsub = PubSub()
+        # big values and flushed keyspaces freed in slices of the loop (INFO lazyfree_*)
+        self.lazyfree = LazyFree(self)
         attach_notifications(self)
         from .acl import Acl  # acl reads the command table, whose modules import this one
 
         self.acl = Acl(self)
+
+    def function_codes(self) -> list[bytes]:
+        """The function libraries' code, for an RDB, an AOF base or a replica's full sync: the
+        scripting state's, or (before any scripting command ran) what a loaded RDB left."""
+        dumper = self.extras.get("functions_dump")
+        if callable(dumper):
+            return list(dumper())
+        return list(self.extras.get("rdb_functions", ()))
 
     def sync_stats(self) -> None:
         """Bring ``stats`` and ``dirty`` up to date (the cron, INFO, before any slow-path command)."""

@@ -41,7 +41,8 @@ def type_name(value: Any) -> str:
 class Database:
     """One numbered keyspace (SELECT n)."""
 
-    __slots__ = ("id", "data", "expires", "watched", "server", "_expire_scan", "avg_ttl", "expired_stale_perc")
+    __slots__ = ("id", "data", "expires", "watched", "server", "_expire_scan", "avg_ttl", "expired_stale_perc",
+                 "access")
 
     def __init__(self, dbid: int, server: ServerContext) -> None:
         self.id = dbid
@@ -52,6 +53,8 @@ class Database:
         self._expire_scan: list[bytes] = []
         self.avg_ttl = 0
         self.expired_stale_perc = 0.0
+        # key -> LRU clock / LFU counter while an LRU/LFU maxmemory policy is set (memory.py)
+        self.access: dict[bytes, int] | None = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -86,10 +89,13 @@ class Database:
     def delete_expired(self, key: bytes) -> None:
         """Delete a key because it expired: stats, event, propagation as DEL."""
         old = self.data.pop(key, None)
+        server = self.server
         if old is not None:
             self.signal_deleted(key, old)
+            if type(old) is not bytes:
+                server.lazyfree.free_value(old, server.config["lazyfree-lazy-expire"])
+            del old
         self.expires.pop(key, None)
-        server = self.server
         server.stats.expired_keys += 1
         clients = self.watched.get(key)
         if clients:
@@ -154,11 +160,19 @@ class Database:
         """Add or overwrite (setKey): the TTL goes unless ``keepttl``; a new key emits ``new``."""
         if self.server.notify_flags & NOTIFY_NEW and key not in self.data:
             self.server.notify(b"n", b"new", key, self.id)
-        if self.server.blocking.has_waiters:
-            old = self.data.get(key)
-            if old is not None and old is not value:
+        data = self.data
+        old = data.get(key)
+        if old is not None and old is not value:
+            if self.server.blocking.has_waiters:
                 self.signal_deleted(key, old)
-        self.data[key] = value
+            data[key] = value
+            if type(old) is not bytes:
+                # dbSetValue's overwrite: big values are freed in slices (lazyfree-lazy-server-del)
+                server = self.server
+                server.lazyfree.free_value(old, server.config["lazyfree-lazy-server-del"])
+            del old
+        else:
+            data[key] = value
         if not keepttl and key in self.expires:
             del self.expires[key]
 
@@ -168,8 +182,13 @@ class Database:
             self.server.notify(b"n", b"new", key, self.id)
         self.data[key] = value
 
-    def delete(self, key: bytes) -> bool:
-        """Remove a key; True when it existed (expired keys count as absent)."""
+    def delete(self, key: bytes, lazy: bool | None = None) -> bool:
+        """Remove a key; True when it existed (expired keys count as absent).
+
+        A big value is freed in slices by ``lazyfree``; ``lazy`` says whether Redis would free
+        it asynchronously (UNLINK, DEL under lazyfree-lazy-user-del); None: a server-side
+        delete (lazyfree-lazy-server-del).
+        """
         if key in self.expires:
             if self.expire_if_needed(key):
                 return False
@@ -178,6 +197,11 @@ class Database:
         if old is None:
             return False
         self.signal_deleted(key, old)
+        if type(old) is not bytes:
+            server = self.server
+            if lazy is None:
+                lazy = server.config["lazyfree-lazy-server-del"]
+            server.lazyfree.free_value(old, lazy)
         return True
 
     def drop_if_empty(self, key: bytes, value: Any) -> bool:
@@ -197,8 +221,12 @@ class Database:
     def persist(self, key: bytes) -> bool:
         return self.expires.pop(key, None) is not None
 
-    def clear(self) -> int:
-        """Empty the keyspace (FLUSHDB); returns how many keys were removed."""
+    def clear(self, lazy: bool = False) -> int:
+        """Empty the keyspace (FLUSHDB); returns how many keys were removed.
+
+        Fresh dicts replace the old ones, which ``lazyfree`` frees in slices (counted as
+        Redis' emptyDbAsync when ``lazy``).
+        """
         n = len(self.data)
         # touchAllWatchedKeysInDb: only keys that exist are touched, and deleting a key that had
         # already expired when it was WATCHed is no logical change
@@ -213,8 +241,13 @@ class Database:
             for dbid, key in list(blocking.waiters):
                 if dbid == self.id and key in self.data:
                     self.signal_deleted(key, self.data[key])
+        old_data, old_expires = self.data, self.expires
         self.data = {}
         self.expires = {}
+        if self.access is not None:
+            self.access = {}
+        self.server.lazyfree.free_keyspace(old_data, old_expires, lazy)
+        del old_data, old_expires
         self.server.state_changed()  # connections re-read the dicts (see _dispatch._epoch)
         self._expire_scan = []
         self.avg_ttl = 0

@@ -397,7 +397,9 @@ def _clients(ctx: ServerContext) -> Fields:
 
 def _memory(ctx: ServerContext) -> Fields:
     ms = memory_state(ctx)
-    rss, used = memory_rss_and_private()
+    rss, _private = memory_rss_and_private()
+    mem = ctx.memory
+    used = mem.used_memory()  # the maintained estimate maxmemory is compared with (memory.py)
     if used > ms.peak:
         ms.peak = used
     peak = ms.peak
@@ -410,7 +412,8 @@ def _memory(ctx: ServerContext) -> Fields:
     if repl is not None and getattr(repl.master, "backlog", None) is not None:
         backlog = int(getattr(repl.master.backlog, "histlen", 0))
     overhead = startup + clients_normal + clients_replicas + backlog
-    dataset = max(0, used - overhead)
+    dataset = mem.dataset_bytes()
+    used = max(used, overhead + dataset)
     net = used - startup
     total_sys = total_system_memory()
     cfg = ctx.config
@@ -454,8 +457,8 @@ def _memory(ctx: ServerContext) -> Fields:
         ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"),
         ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", ctx.lazyfree.pending_objects),
+        ("lazyfreed_objects", ctx.lazyfree.freed_objects),
     ]
 
 
@@ -699,6 +702,7 @@ def reset_stats(ctx: ServerContext) -> None:
     """CONFIG RESETSTAT: zero the counters, command and error statistics, rates and peak memory."""
     import dataclasses
 
+    ctx.lazyfree.freed_objects = 0  # lazyfreeResetStats
     fresh = type(ctx.stats)()
     for f in dataclasses.fields(ctx.stats):
         setattr(ctx.stats, f.name, getattr(fresh, f.name))

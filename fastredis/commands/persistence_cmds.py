@@ -115,7 +115,7 @@ def restore(c: Client, argv: list[bytes]) -> Any:
     if ttl < 0:
         raise ReplyError("ERR Invalid TTL value, must be >= 0")
     payload = argv[3]
-    if not rdb.verify_payload(payload):
+    if not rdb.verify_payload(payload, bool(c.server.extras.get("skip_checksum_validation"))):
         raise BAD_PAYLOAD
     try:
         value = rdb.restore_payload(payload, rdb.zset_limits(c.server.config))

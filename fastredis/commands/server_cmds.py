@@ -18,17 +18,21 @@ if TYPE_CHECKING:
     from ..context import Client
 
 
-def _flush_mode(argv: list[bytes]) -> None:
+def _flush_mode(c: Client, argv: list[bytes]) -> bool:
+    """getFlushCommandFlags: True for an asynchronous flush (ASYNC, or lazyfree-lazy-user-flush)."""
     if len(argv) > 2:
         raise SYNTAX_ERROR
-    if len(argv) == 2 and argv[1].lower() not in (b"async", b"sync"):
-        raise SYNTAX_ERROR
+    if len(argv) == 2:
+        mode = argv[1].lower()
+        if mode not in (b"async", b"sync"):
+            raise SYNTAX_ERROR
+        return mode == b"async"
+    return bool(c.server.config["lazyfree-lazy-user-flush"])
 
 
 @command("flushdb", -1, "write", group="server", summary="Remove all keys from the current database.")
 def flushdb(c: Client, argv: list[bytes]) -> Any:
-    _flush_mode(argv)
-    n = c.db.clear()
+    n = c.db.clear(_flush_mode(c, argv))
     c.server.dirty += n
     c.propagate_argv = [[b"FLUSHDB"]]
     c.server.dirty += 1
@@ -37,10 +41,10 @@ def flushdb(c: Client, argv: list[bytes]) -> Any:
 
 @command("flushall", -1, "write", group="server", summary="Removes all keys from all databases.")
 def flushall(c: Client, argv: list[bytes]) -> Any:
-    _flush_mode(argv)
+    lazy = _flush_mode(c, argv)
     total = 0
     for db in c.server.dbs:
-        total += db.clear()
+        total += db.clear(lazy)
     c.server.dirty += total + 1
     c.propagate_argv = [[b"FLUSHALL"]]
     hook = c.server.extras.get("after_flushall")

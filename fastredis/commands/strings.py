@@ -267,8 +267,8 @@ def getex(c: Client, argv: list[bytes]) -> Any:
     db = c.db
     server = c.server
     if flags & (_PXAT | _EXAT) and when <= mstime() and not server.loading and not server.is_replica_of_master:
-        db.delete(key)
         lazy = server.config["lazyfree-lazy-expire"]
+        db.delete(key, lazy)
         c.propagate_argv = [[b"UNLINK" if lazy else b"DEL", key]]
         db.changed(key, b"del", b"g")
     elif expire is not None:

@@ -39,6 +39,49 @@ def crc64(uint64_t crc, data):
     return crc
 
 
+cdef int _lzf_d(const uint8_t *src, Py_ssize_t n, uint8_t *op, Py_ssize_t out_len) noexcept nogil:
+    """lzf_d.c into ``op`` (exactly out_len bytes): 0, or 1 output overflow, 2 input overflow,
+    3 back reference out of range, 4 length mismatch."""
+    cdef Py_ssize_t ip = 0, o = 0, ln, ref, k
+    cdef unsigned int ctrl
+    while ip < n:
+        ctrl = src[ip]
+        ip += 1
+        if ctrl < 32:
+            ln = ctrl + 1
+            if o + ln > out_len:
+                return 1
+            if ip + ln > n:
+                return 2
+            for k in range(ln):
+                op[o + k] = src[ip + k]
+            o += ln
+            ip += ln
+        else:
+            ln = ctrl >> 5
+            ref = o - ((ctrl & 0x1F) << 8) - 1
+            if ip >= n:
+                return 2
+            if ln == 7:
+                ln += src[ip]
+                ip += 1
+                if ip >= n:
+                    return 2
+            ref -= src[ip]
+            ip += 1
+            ln += 2
+            if o + ln > out_len:
+                return 1
+            if ref < 0:
+                return 3
+            for k in range(ln):
+                op[o + k] = op[ref + k]
+            o += ln
+    if o != out_len:
+        return 4
+    return 0
+
+
 def lzf_decompress(data, Py_ssize_t out_len):
     """Expand LZF ``data`` to exactly ``out_len`` bytes (lzf_d.c); ValueError when malformed."""
     cdef const uint8_t[::1] src = memoryview(data).cast("B")
@@ -47,56 +90,16 @@ def lzf_decompress(data, Py_ssize_t out_len):
         raise ValueError("bad length")
     out = PyBytes_FromStringAndSize(NULL, out_len)
     cdef uint8_t *op = <uint8_t *> PyBytes_AS_STRING(out)
-    cdef Py_ssize_t ip = 0, o = 0, ln, ref, k
-    cdef unsigned int ctrl
-    cdef int err = 0
+    cdef int err
     with nogil:
-        while ip < n:
-            ctrl = src[ip]
-            ip += 1
-            if ctrl < 32:
-                ln = ctrl + 1
-                if o + ln > out_len:
-                    err = 1
-                    break
-                if ip + ln > n:
-                    err = 2
-                    break
-                for k in range(ln):
-                    op[o + k] = src[ip + k]
-                o += ln
-                ip += ln
-            else:
-                ln = ctrl >> 5
-                ref = o - ((ctrl & 0x1F) << 8) - 1
-                if ip >= n:
-                    err = 2
-                    break
-                if ln == 7:
-                    ln += src[ip]
-                    ip += 1
-                    if ip >= n:
-                        err = 2
-                        break
-                ref -= src[ip]
-                ip += 1
-                ln += 2
-                if o + ln > out_len:
-                    err = 1
-                    break
-                if ref < 0:
-                    err = 3
-                    break
-                for k in range(ln):
-                    op[o + k] = op[ref + k]
-                o += ln
+        err = _lzf_d(&src[0] if n else NULL, n, op, out_len)
     if err == 1:
         raise ValueError("output overflow")
     if err == 2:
         raise ValueError("input overflow")
     if err == 3:
         raise ValueError("back reference out of range")
-    if o != out_len:
+    if err == 4:
         raise ValueError("length mismatch")
     return out
 
@@ -109,24 +112,17 @@ cdef enum:
     MAX_REF = (1 << 8) + (1 << 3)
 
 
-def lzf_compress(data, Py_ssize_t max_out):
-    """LZF-compress ``data``; None when the result would exceed ``max_out`` bytes."""
-    cdef const uint8_t[::1] src = memoryview(data).cast("B")
-    cdef Py_ssize_t n = src.shape[0]
-    if max_out <= 0 or n == 0:
-        return None if n else b""
-    cdef uint8_t *out = <uint8_t *> PyMem_Malloc(max_out + 64)
-    cdef Py_ssize_t *htab = <Py_ssize_t *> PyMem_Malloc(HSIZE * sizeof(Py_ssize_t))
-    if out == NULL or htab == NULL:
-        PyMem_Free(out)
-        PyMem_Free(htab)
-        raise MemoryError()
+cdef Py_ssize_t _lzf_c(const uint8_t *src, Py_ssize_t n, uint8_t *out, Py_ssize_t max_out,
+                       Py_ssize_t *htab) noexcept nogil:
+    """lzf_c.c's greedy matcher into ``out`` (max_out bytes); the length, or -1 when it does not fit.
+
+    ``htab`` must hold -1 everywhere on entry and does again on return (only the slots this input
+    hashed to are reset), so one table serves many small strings without a 64K-entry memset each.
+    """
     cdef Py_ssize_t i = 0, lit = 0, o = 0, ref, ln, maxlen, off, k, kk
     cdef uint32_t h
     cdef int overflow = 0
-    with nogil:
-        for k in range(HSIZE):
-            htab[k] = -1
+    if True:
         while i + 2 < n:
             h = ((<uint32_t> src[i] << 16) | (<uint32_t> src[i + 1] << 8) | src[i + 2])
             h = ((h * 2654435761U) >> (32 - HLOG)) & (HSIZE - 1)
@@ -188,10 +184,41 @@ def lzf_compress(data, Py_ssize_t max_out):
                     out[o + k] = src[lit + k]
                 o += kk
                 lit += kk
-    PyMem_Free(htab)
+    k = 0
+    while k + 2 < n:
+        h = ((<uint32_t> src[k] << 16) | (<uint32_t> src[k + 1] << 8) | src[k + 2])
+        htab[((h * 2654435761U) >> (32 - HLOG)) & (HSIZE - 1)] = -1
+        k += 1
     if overflow:
+        return -1
+    return o
+
+
+def lzf_compress(data, Py_ssize_t max_out):
+    """LZF-compress ``data``; None when the result would exceed ``max_out`` bytes."""
+    cdef const uint8_t[::1] src = memoryview(data).cast("B")
+    cdef Py_ssize_t n = src.shape[0]
+    if max_out <= 0 or n == 0:
+        return None if n else b""
+    cdef uint8_t *out = <uint8_t *> PyMem_Malloc(max_out + 64)
+    cdef Py_ssize_t *htab = <Py_ssize_t *> PyMem_Malloc(HSIZE * sizeof(Py_ssize_t))
+    if out == NULL or htab == NULL:
+        PyMem_Free(out)
+        PyMem_Free(htab)
+        raise MemoryError()
+    cdef Py_ssize_t o, k
+    for k in range(HSIZE):
+        htab[k] = -1
+    with nogil:
+        o = _lzf_c(&src[0], n, out, max_out, htab)
+    PyMem_Free(htab)
+    if o < 0:
         PyMem_Free(out)
         return None
     result = PyBytes_FromStringAndSize(<char *> out, o)
     PyMem_Free(out)
     return result
+
+
+include "_rdbfast_dump.pxi"
+include "_rdbfast_load.pxi"

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._resp import Parser, encode_command
+from .fork import child_reaped, fork_child
 
 if TYPE_CHECKING:
     from ..context import ServerContext
@@ -26,6 +28,35 @@ if TYPE_CHECKING:
 class AofError(Exception):
     """A fatal AOF problem at load time (the server exits with code 1)."""
 
+    def __init__(self, *messages: str) -> None:
+        super().__init__(messages[-1] if messages else "")
+        self.messages = list(messages)  # log lines, in order
+
+
+MANIFEST_MAX_LINE = 1024
+
+
+def _manifest_error(err: str, linenum: int = 0, line: str | None = None) -> AofError:
+    """aofLoadManifestFromFile's loaderr: the banner, the offending line when there is one, the reason."""
+    msgs = ["\n*** FATAL AOF MANIFEST FILE ERROR ***\n"]
+    if line is not None:
+        msgs.append("Reading the manifest file, at line %d\n" % linenum)
+        msgs.append(">>> '%s'\n" % line)
+    msgs.append(err + "\n")
+    return AofError(*msgs)
+
+
+def _fgets_lines(text: str) -> list[str]:
+    """What fgets(buf, MANIFEST_MAX_LINE+1) returns, call after call: at most 1024 characters each."""
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        nl = text.find("\n", i, i + MANIFEST_MAX_LINE)
+        j = nl + 1 if nl >= 0 else min(n, i + MANIFEST_MAX_LINE)
+        out.append(text[i:j])
+        i = j
+    return out
+
 
 class Manifest:
     """The parsed manifest: (filename, seq, type) lines; type b=base, h=history, i=incr."""
@@ -33,41 +64,81 @@ class Manifest:
     def __init__(self) -> None:
         self.base: tuple[str, int] | None = None
         self.incr: list[tuple[str, int]] = []
-        self.history: list[str] = []
+        self.history: list[tuple[str, int]] = []
 
     @classmethod
     def parse(cls, text: str) -> Manifest:
+        """aofLoadManifestFromFile, as strict as Redis: any defect raises AofError with its log lines."""
+        from .._resp import split_args
+
         m = cls()
-        for lineno, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
+        maxseq = 0
+        chunks = _fgets_lines(text)
+        if not chunks:
+            raise _manifest_error("Found an empty AOF manifest")
+        for linenum, buf in enumerate(chunks, 1):
+            if buf.startswith("#"):
                 continue
-            words = line.split()
-            if len(words) % 2:
-                raise AofError("Invalid AOF manifest file format (line %d)" % lineno)
-            fields = dict(zip(words[0::2], words[1::2]))
-            name, seq, typ = fields.get("file"), fields.get("seq"), fields.get("type")
-            if name is None or seq is None or typ not in ("b", "h", "i"):
-                raise AofError("Invalid AOF manifest file format (line %d)" % lineno)
+            if "\n" not in buf:
+                raise _manifest_error("The AOF manifest file contains too long line")
+            line = buf.strip(" \t\r\n")
+            if not line:
+                raise _manifest_error("Invalid AOF manifest file format", linenum, line)
+            argv = split_args(line.encode("utf-8", "surrogateescape"))
+            if argv is None or len(argv) < 6 or len(argv) % 2:
+                raise _manifest_error("Invalid AOF manifest file format", linenum, line)
+            name: str | None = None
+            seq = 0
+            typ = ""
+            for k in range(0, len(argv), 2):
+                key = argv[k].lower()
+                val = argv[k + 1].decode("utf-8", "surrogateescape")
+                if key == b"file":
+                    name = val
+                    if "/" in name or "\\" in name:
+                        raise _manifest_error("File can't be a path, just a filename", linenum, line)
+                elif key == b"seq":
+                    seq = _atoll(val)
+                elif key == b"type":
+                    typ = val[:1]
+            if not name or not seq or not typ:
+                raise _manifest_error("Invalid AOF manifest file format", linenum, line)
             if typ == "b":
                 if m.base is not None:
-                    raise AofError("Found duplicate base file information")
-                m.base = (name, int(seq))
+                    raise _manifest_error("Found duplicate base file information", linenum, line)
+                m.base = (name, seq)
+            elif typ == "h":
+                m.history.append((name, seq))
             elif typ == "i":
-                m.incr.append((name, int(seq)))
+                if seq <= maxseq:
+                    raise _manifest_error("Found a non-monotonic sequence number", linenum, line)
+                m.incr.append((name, seq))
+                maxseq = seq
             else:
-                m.history.append(name)
+                raise _manifest_error("Unknown AOF file type", linenum, line)
         return m
 
     def render(self) -> str:
         lines = []
         if self.base is not None:
             lines.append("file %s seq %d type b" % self.base)
-        for name in self.history:
-            lines.append("file %s seq 0 type h" % name)
+        for entry in self.history:
+            lines.append("file %s seq %d type h" % entry)
         for name, seq in self.incr:
             lines.append("file %s seq %d type i" % (name, seq))
         return "\n".join(lines) + "\n"
+
+
+def _atoll(s: str) -> int:
+    """C's atoll: leading blanks, a sign, digits; whatever follows is ignored (0 when none)."""
+    t = s.lstrip(" \t\n\r\f\v")
+    j = 1 if t[:1] in ("+", "-") else 0
+    while j < len(t) and t[j].isdigit():
+        j += 1
+    try:
+        return int(t[:j])
+    except ValueError:
+        return 0
 
 
 def _fsync_dir(path: str) -> None:
@@ -189,6 +260,9 @@ class AppendOnlyFile:
     def flush(self) -> None:
         """Write what was fed since the last flush, then fsync under appendfsync always."""
         if self.buf:
+            pause = self.ctx.extras.get("aof_flush_sleep")
+            if pause:
+                time.sleep(pause / 1_000_000)  # DEBUG AOF-FLUSH-SLEEP, as Redis' flushAppendOnlyFile
             data = b"".join(self.buf)
             self.buf.clear()
             if self.fd >= 0:
@@ -297,17 +371,20 @@ class AppendOnlyFile:
 
     def _open_incr(self, reuse: bool = False) -> None:
         m = self.manifest
+        seq = 0
         if reuse and m.incr:
             name = m.incr[-1][0]
         else:
             seq = self._next_seq("i")
             name = "%s.%d.incr.aof" % (self.name, seq)
-            m.incr.append((name, seq))
-            write_atomic(self._manifest_path(), m.render().encode())
         self.flush()  # what was fed so far belongs to the file being closed
         if self.fd >= 0:
             os.close(self.fd)
+        # the file exists before the manifest names it (a crash in between leaves no dangling entry)
         self.fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if seq:
+            m.incr.append((name, seq))
+            write_atomic(self._manifest_path(), m.render().encode())
         self.seldb = -1
 
     def _new_base_sync(self) -> None:
@@ -319,7 +396,7 @@ class AppendOnlyFile:
         old = self.manifest
         m = Manifest()
         m.base = (base, seq)
-        m.history = old.history + ([old.base[0]] if old.base else []) + [n for n, _ in old.incr]
+        m.history = old.history + ([old.base] if old.base else []) + list(old.incr)
         self.manifest = m
         seq_i = max((s for _, s in old.incr), default=0) + 1
         name = "%s.%d.incr.aof" % (self.name, seq_i)
@@ -335,32 +412,43 @@ class AppendOnlyFile:
         self._delete_history()
 
     def _dataset_bytes(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self._write_dataset(buf)
+        return buf.getvalue()
+
+    def _write_dataset(self, f: Any) -> None:
+        """The new base, streamed to ``f``: an RDB (aof-use-rdb-preamble) or one command per key."""
         from . import rdb
 
         ctx = self.ctx
         if ctx.config["aof-use-rdb-preamble"]:
             aux = rdb.default_aux(aof_base=True)
-            return rdb.dump_bytes(((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
-                                  checksum=ctx.config["rdbchecksum"])
-        return b"".join(self._commands_for_dataset())
+            rdb.dump_rdb(f, ((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
+                         checksum=ctx.config["rdbchecksum"], opts=rdb.SaveOptions.from_config(ctx.config),
+                         functions=ctx.function_codes())
+            return
+        for chunk in self._commands_for_dataset():
+            f.write(chunk)
 
-    def _commands_for_dataset(self) -> list[bytes]:
+    def _commands_for_dataset(self) -> Iterator[bytes]:
         """A plain-command base: one command per key (RESTORE keeps every type exact)."""
         from . import rdb
 
-        out: list[bytes] = []
+        for code in self.ctx.function_codes():  # as rewriteFunctions: the libraries first
+            yield encode_command([b"FUNCTION", b"LOAD", code])
         for db in self.ctx.dbs:
             if not db.data:
                 continue
-            out.append(encode_command([b"SELECT", str(db.id).encode()]))
+            yield encode_command([b"SELECT", str(db.id).encode()])
             for key, value in db.data.items():
                 payload = rdb.dump_payload(value)
                 args = [b"RESTORE", key, b"0", payload, b"REPLACE"]
                 when = db.expires.get(key)
                 if when is not None:
                     args = [b"RESTORE", key, str(when).encode(), payload, b"REPLACE", b"ABSTTL"]
-                out.append(encode_command(args))
-        return out
+                yield encode_command(args)
 
     def enable(self) -> None:
         """CONFIG SET appendonly yes."""
@@ -395,7 +483,7 @@ class AppendOnlyFile:
         m = self.manifest
         if not m.history:
             return
-        for name in m.history:
+        for name, _ in m.history:
             try:
                 os.unlink(self._path(name))
             except OSError:
@@ -418,18 +506,13 @@ class AppendOnlyFile:
         if self.enabled:
             self._open_incr()
         t0 = time.time()
-        pid = os.fork()
-        if pid == 0:  # child
-            code = 0
-            try:
-                data = self._dataset_bytes()
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-            except BaseException:
-                code = 1
-            os._exit(code)
+        def child() -> None:
+            with open(tmp, "wb") as f:
+                self._write_dataset(f)
+                f.flush()
+                os.fsync(f.fileno())
+
+        pid = fork_child(child)
         self.ctx.stats.total_forks += 1
         self.ctx.stats.latest_fork_usec = int((time.time() - t0) * 1_000_000)
         self.child_pid = pid
@@ -449,6 +532,7 @@ class AppendOnlyFile:
             pid, status = self.child_pid, 1 << 8
         if pid == 0:
             return
+        child_reaped()
         self.child_pid = 0
         self.last_rewrite_time = int(time.time() - self.child_started)
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -469,7 +553,7 @@ class AppendOnlyFile:
         base_path = self._path(self.child_base_name)
         os.replace(self.child_tmp, base_path)
         self.base_size = os.path.getsize(base_path)
-        history = ([m.base[0]] if m.base else []) + [n for n, _ in m.incr[:-1]] if self.enabled else []
+        history = ([m.base] if m.base else []) + list(m.incr[:-1]) if self.enabled else []
         new = Manifest()
         new.base = (self.child_base_name, self.child_base_seq)
         new.history = m.history + history
@@ -500,6 +584,13 @@ class AppendOnlyFile:
         if m.base is not None:
             files.append((m.base[0], False))
         files.extend((name, True) for name, _ in m.incr)
+        for name, _ in files:
+            # getBaseAndIncrAppendOnlyFilesSize: a file the manifest names but the disk lacks is fatal
+            try:
+                os.stat(self._path(name))
+            except OSError as err:
+                raise AofError("Unable to obtain the AOF file %s length. stat: %s"
+                               % (name, os.strerror(err.errno or 0))) from None
         for db in ctx.dbs:
             db.clear()
         client = Client(ctx)
@@ -516,10 +607,6 @@ class AppendOnlyFile:
         try:
             for idx, (name, is_incr) in enumerate(files):
                 path = self._path(name)
-                if not os.path.exists(path):
-                    if is_incr and idx == len(files) - 1:
-                        continue
-                    raise AofError("Can't open the append-only file %s: No such file or directory" % name)
                 with open(path, "rb") as f:
                     data = f.read()
                 last = idx == len(files) - 1
@@ -530,6 +617,12 @@ class AppendOnlyFile:
                         ctx.dbs[dbid].data.update(d)
                     for dbid, e in res.expires.items():
                         ctx.dbs[dbid].expires.update(e)
+                    if res.functions:
+                        restore = ctx.extras.get("functions_restore")
+                        if callable(restore):
+                            restore(list(res.functions))
+                        else:
+                            ctx.extras["rdb_functions"] = list(res.functions)
                     start = res.end_offset
                     ctx.log("notice", "Reading RDB base file on AOF loading...")
                 total += self._replay(client, process_command, path, data, start, last)
@@ -637,7 +730,8 @@ def attach(server: Server) -> AppendOnlyFile:
                 ctx.state_changed()
                 aof.start_on_boot()
             except AofError as e:
-                ctx.log("warning", str(e))
+                for msg in e.messages:
+                    ctx.log("warning", msg)
                 os._exit(1)
             except Exception as e:  # a corrupt RDB preamble and the like
                 ctx.log("warning", "Fatal error loading the AOF: %s" % (e,))

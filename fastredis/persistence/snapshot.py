@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._resp import ReplyError
 from . import rdb
+from .fork import child_reaped, fork_child
 
 if TYPE_CHECKING:
     from ..server import Server
@@ -67,6 +68,8 @@ class Snapshotter:
         self.keys_expired = 0
         self.loading_started = 0
         self.loading_total_bytes = 0
+        # called with (pid, ok) when a BGSAVE child ends (a disk-target full sync waits on one)
+        self.done_hooks: list[Any] = []
 
     # -- paths / options ------------------------------------------------------------
 
@@ -77,32 +80,45 @@ class Snapshotter:
         return os.path.join(self.config["dir"] or ".", "temp-%d.rdb" % pid)
 
     def _functions(self) -> Iterable[bytes]:
-        dumper = self.ctx.extras.get("functions_dump")
-        if callable(dumper):
-            return list(dumper())
-        return list(self.ctx.extras.get("rdb_functions", ()))
+        return self.ctx.function_codes()
 
     def _aux(self) -> dict[bytes, bytes | int]:
+        """Aux fields; the replication info only where Redis' rdbPopulateSaveInfo has one (a replica,
+        or a master with a backlog), so a dump of a lone master does not make a later replica PSYNC."""
         repl = self.ctx.extras.get("replication")
-        replid = getattr(getattr(repl, "master", None), "replid", None) if repl is not None else None
-        offset = getattr(getattr(repl, "master", None), "master_repl_offset", 0) if repl is not None else 0
-        return rdb.default_aux(repl_id=replid if isinstance(replid, str) else None,
-                               repl_offset=offset if isinstance(offset, int) else 0)
+        master = getattr(repl, "master", None)
+        aux = rdb.default_aux(repl_id=getattr(master, "replid", None) if master is not None else None,
+                              repl_offset=getattr(master, "master_repl_offset", 0) if master is not None else 0)
+        if master is None or (master.backlog is None and not self.ctx.is_replica_of_master):
+            for k in (b"repl-stream-db", b"repl-id", b"repl-offset"):
+                aux.pop(k, None)
+        return aux
 
     def has_child(self) -> bool:
-        """Any fork running (ours or the AOF rewrite): Redis allows one at a time."""
-        if self.child_pid:
+        """Any fork running (ours, the AOF rewrite, replication's): Redis allows one at a time."""
+        if self.child_pid or self.ctx.extras.get("repl_child_pid"):
             return True
         aof = self.ctx.extras.get("aof")
         return bool(getattr(aof, "child_pid", 0))
 
     # -- writing ------------------------------------------------------------------
 
+    def write_rdb(self, f: Any) -> None:
+        """The whole dataset as one RDB image into the binary file ``f`` (rdbSaveRio)."""
+        opts = rdb.SaveOptions.from_config(self.config)
+        delay = self.config["rdb-key-save-delay"]
+        w = rdb.RdbWriter(f, checksum=self.config["rdbchecksum"], opts=opts)
+        w.header(self._aux())
+        w.functions(self._functions())
+        # rdb-key-save-delay (microseconds per key) keeps a BGSAVE running in tests
+        per_key = (lambda: time.sleep(delay / 1_000_000)) if delay > 0 else None
+        for db in self.ctx.dbs:
+            w.database(db.id, db.data, db.expires, per_key)
+        w.finish()
+
     def write_file(self, filename: str, pid: int) -> None:
         """Write the whole dataset to ``temp-<pid>.rdb``, fsync, rename (rdbSave). Raises OSError."""
         tmp = self._temp_path(pid)
-        opts = rdb.SaveOptions.from_config(self.config)
-        delay = self.config["rdb-key-save-delay"]
         try:
             f = open(tmp, "wb")  # noqa: SIM115
         except OSError as e:
@@ -111,14 +127,7 @@ class Snapshotter:
             raise
         try:
             with f:
-                w = rdb.RdbWriter(f, checksum=self.config["rdbchecksum"], opts=opts)
-                w.header(self._aux())
-                w.functions(self._functions())
-                # rdb-key-save-delay (microseconds per key) keeps a BGSAVE running in tests
-                per_key = (lambda: time.sleep(delay / 1_000_000)) if delay > 0 else None
-                for db in self.ctx.dbs:
-                    w.database(db.id, db.data, db.expires, per_key)
-                w.finish()
+                self.write_rdb(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, filename)
@@ -154,25 +163,16 @@ class Snapshotter:
         self.saves += 1
         t0 = time.time()
         filename = self.path()
+        def child() -> None:
+            self.write_file(filename, os.getpid())
+            self.ctx.log("notice", "DB saved on disk")
+
         try:
-            pid = os.fork()
+            pid = fork_child(child)
         except OSError as e:
             self.last_bgsave_ok = False
             self.ctx.log("warning", "Can't save in background: fork: %s" % e.strerror)
             return False
-        if pid == 0:
-            code = 1
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-                self.write_file(filename, os.getpid())
-                self.ctx.log("notice", "DB saved on disk")
-                code = 0
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
         self.ctx.stats.total_forks += 1
         self.ctx.stats.latest_fork_usec = int((time.time() - t0) * 1_000_000)
         self.child_pid = pid
@@ -190,12 +190,15 @@ class Snapshotter:
             os.waitpid(pid, 0)
         except (OSError, ChildProcessError):
             pass
+        child_reaped()
         try:
             os.unlink(self._temp_path(pid))
         except OSError:
             pass
         self.child_pid = 0
         self.last_bgsave_time_sec = int(time.time() - self.child_started)
+        for hook in list(self.done_hooks):
+            hook(pid, False)
 
     def check_child(self) -> None:
         """Reap our BGSAVE child when it is done (backgroundSaveDoneHandlerDisk)."""
@@ -207,10 +210,12 @@ class Snapshotter:
             pid, status = self.child_pid, 1 << 8
         if pid == 0:
             return
+        child_reaped()
         child = self.child_pid
         self.child_pid = 0
         self.last_bgsave_time_sec = int(time.time() - self.child_started)
-        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if ok:
             self.ctx.log("notice", "Background saving terminated with success")
             self.ctx.dirty = max(0, self.ctx.dirty - self.dirty_before_bgsave)
             self.ctx.lastsave = int(time.time())
@@ -227,6 +232,8 @@ class Snapshotter:
                 pass
             if sig != signal.SIGUSR1:
                 self.last_bgsave_ok = False
+        for hook in list(self.done_hooks):
+            hook(child, ok)
 
     # -- hooks ----------------------------------------------------------------------
 
@@ -319,7 +326,7 @@ class Snapshotter:
         try:
             res = await loop.run_in_executor(None, functools.partial(
                 rdb.load, data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
-                drop_expired=not ctx.is_replica_of_master, verify_checksum=self.config["rdbchecksum"],
+                drop_expired=not ctx.is_replica_of_master, verify_checksum=self.config["rdbchecksum"] and not self.ctx.extras.get("skip_checksum_validation"),
                 progress=self.loading_progress))
         except rdb.RdbError as e:
             for line in e.lines:
@@ -334,6 +341,12 @@ class Snapshotter:
         for level, line in res.log:
             ctx.log(level, line)
         install(ctx, res)
+        replid, offset = res.aux.get(b"repl-id"), res.aux.get(b"repl-offset")
+        if replid and offset is not None and len(replid) == 40:
+            try:
+                ctx.extras["rdb_repl_info"] = (replid.decode("ascii"), int(offset))
+            except (UnicodeDecodeError, ValueError):
+                pass
         ctx.loading = False
         ctx.state_changed()
         self.loading_progress = {}
@@ -364,7 +377,7 @@ class Snapshotter:
                 data = f.read()
             res = rdb.load(data, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config),
                            drop_expired=not ctx.is_replica_of_master,
-                           verify_checksum=self.config["rdbchecksum"])
+                           verify_checksum=self.config["rdbchecksum"] and not self.ctx.extras.get("skip_checksum_validation"))
         except (OSError, rdb.RdbError) as e:
             for line in getattr(e, "lines", [str(e)]):
                 ctx.log("warning", line)
@@ -396,7 +409,7 @@ class Snapshotter:
         ctx = self.ctx
         out: list[tuple[str, Any]] = [
             ("loading", 1 if ctx.loading else 0),
-            ("async_loading", 0),
+            ("async_loading", 1 if ctx.extras.get("async_loading") else 0),
             ("current_cow_peak", 0),
             ("current_cow_size", 0),
             ("current_cow_size_age", 0),
@@ -404,7 +417,7 @@ class Snapshotter:
             ("current_save_keys_processed", 0),
             ("current_save_keys_total", 0),
             ("rdb_changes_since_last_save", ctx.dirty),
-            ("rdb_bgsave_in_progress", 1 if self.child_pid else 0),
+            ("rdb_bgsave_in_progress", 1 if self.child_pid or ctx.extras.get("repl_child_pid") else 0),
             ("rdb_last_save_time", ctx.lastsave),
             ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
             ("rdb_last_bgsave_time_sec", self.last_bgsave_time_sec),
@@ -435,12 +448,11 @@ def install(ctx: Any, res: rdb.LoadResult) -> None:
         db.data = data
         db.expires = res.expires.get(dbid, {})
     ctx.state_changed()
-    if res.functions:
-        loader = ctx.extras.get("functions_restore")
-        if callable(loader):
-            loader(res.functions)
-        else:
-            ctx.extras["rdb_functions"] = list(res.functions)
+    loader = ctx.extras.get("functions_restore")
+    if callable(loader):
+        loader(list(res.functions))  # the loaded libraries replace the old ones, none included
+    elif res.functions:
+        ctx.extras["rdb_functions"] = list(res.functions)
 
 
 def attach(server: Server) -> Snapshotter:

@@ -79,7 +79,7 @@ class Replication:
     def startup(self) -> None:
         target = self.ctx.config["replicaof"]
         if target is not None:
-            self.replica.set_master(target[0], target[1])
+            self.replica.set_master(target[0], target[1], at_startup=True)
 
     def cron(self) -> None:
         self.master.cron()
@@ -128,12 +128,12 @@ class Replication:
         else:
             out.append(("role", "master"))
         online = [x for x in m.replicas if x.state == "online"]
-        out.append(("connected_slaves", len(online)))
+        out.append(("connected_slaves", len(m.replicas)))
         if cfg["min-replicas-to-write"]:
             good = sum(1 for x in online if now - x.ack_time <= cfg["min-replicas-max-lag"])
             out.append(("min_slaves_good_slaves", good))
-        for i, x in enumerate(online):
-            out.append((f"slave{i}", f"ip={x.ip},port={x.port},state=online,offset={x.ack_offset},"
+        for i, x in enumerate(m.replicas):
+            out.append((f"slave{i}", f"ip={x.ip},port={x.port},state={x.state},offset={x.ack_offset},"
                                      f"lag={int(now - x.ack_time)}"))
         out.append(("master_failover_state", "no-failover"))
         out.append(("master_replid", m.replid))

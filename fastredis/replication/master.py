@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._resp import encode_command
 from .backlog import Backlog
+from .fullsync import FullSync
 
 if TYPE_CHECKING:
     from ..context import Client, ServerContext
@@ -26,11 +27,23 @@ def new_replid() -> str:
 class ReplicaInfo:
     """A connected replica as the master sees it."""
 
-    __slots__ = ("client", "state", "ack_offset", "ack_time", "port", "ip", "capa", "since")
+    __slots__ = ("client", "state", "ack_offset", "ack_time", "port", "ip", "capa", "since", "pending",
+                 "pending_size", "diskless", "sync_only", "wait_since", "wait_ack")
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        # wait_bgsave (no snapshot child for it yet) -> send_bulk (its RDB is being produced and sent;
+        # the stream since the snapshot's offset waits in ``pending``) -> online
         self.state = "wait_bgsave"
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.diskless = False
+        self.sync_only = False
+        self.wait_since = time.time()
+        # after a diskless payload the stream starts at the replica's first REPLCONF ACK (as Redis'
+        # repl_start_cmd_stream_on_ack): the replica cannot tell stream bytes from payload bytes
+        # that arrive behind the EOF mark in one read
+        self.wait_ack = False
         self.ack_offset = 0
         self.ack_time = time.time()
         self.port = 0
@@ -55,6 +68,7 @@ class MasterRole:
         self.last_ping = time.time()
         self.no_replicas_since = time.time()
         self.waiters: list[tuple[Client, Any, int, int]] = []  # (client, waiter, offset, numreplicas)
+        self.sync = FullSync(self)
         self.pending_caps: dict[int, dict[str, Any]] = {}  # client id -> REPLCONF info before PSYNC
 
     # -- the stream ---------------------------------------------------------------
@@ -89,8 +103,13 @@ class MasterRole:
         self.backlog.append(data)
         self.master_repl_offset += len(data)
         for r in self.replicas:
-            if r.state == "online":
+            if r.state == "online" and not r.wait_ack:
                 r.client.write_raw(data)
+            elif r.state == "send_bulk" or r.wait_ack:
+                r.pending.append(data)
+                r.pending_size += len(data)
+                if self.sync.over_limit(r):
+                    r.client.close()
 
     # -- replica handshake ----------------------------------------------------------
 
@@ -124,6 +143,8 @@ class MasterRole:
                     if off > r.ack_offset:
                         r.ack_offset = off
                     r.ack_time = time.time()
+                    if r.wait_ack:
+                        self.sync.start_stream(r)
                     self._check_waiters()
                 return Raw(b"")
             elif opt == b"getack":
@@ -191,8 +212,7 @@ class MasterRole:
         return self.backlog.can_serve(offset)
 
     def full_resync(self, r: ReplicaInfo, sync_only: bool = False) -> None:
-        from ..persistence import rdb
-
+        """Queue the replica for a snapshot (replicationSetupSlaveForFullResync happens at the fork)."""
         ctx = self.ctx
         c = r.client
         ctx.stats.sync_full += 1
@@ -202,34 +222,19 @@ class MasterRole:
                 self.replid2 = "0" * 40
                 self.second_offset = -1
             self.create_backlog()
-        self.seldb = -1
-        offset = self.master_repl_offset
-        if not sync_only:
-            c.write_raw(b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(), offset))
-        ctx.log("notice", "Replica %s asks for synchronization" % c.addr)
-        ctx.log("notice", "Starting BGSAVE for SYNC with target: %s" % (
-            "replicas sockets" if b"eof" in r.capa and ctx.config["repl-diskless-sync"] else "disk"))
-        t0 = time.time()
-        aux = rdb.default_aux(repl_stream_db=0, repl_id=self.replid, repl_offset=offset)
-        payload = rdb.dump_bytes(((db.id, db.data, db.expires) for db in ctx.dbs),
-                                 aux=aux, checksum=ctx.config["rdbchecksum"],
-                                 opts=rdb.SaveOptions.from_config(ctx.config)
-                                 if hasattr(rdb.SaveOptions, "from_config") else rdb.SaveOptions())
-        ctx.stats.latest_fork_usec = int((time.time() - t0) * 1_000_000)
-        if b"eof" in r.capa and ctx.config["repl-diskless-sync"] and not sync_only:
-            mark = os.urandom(20).hex().encode()
-            c.write_raw(b"$EOF:" + mark + b"\r\n" + payload + mark)
-        else:
-            c.write_raw(b"$%d\r\n" % len(payload) + payload)
-        r.state = "online"
-        r.ack_time = time.time()
+        r.sync_only = sync_only
+        r.diskless = b"eof" in r.capa and bool(ctx.config["repl-diskless-sync"]) and not sync_only
+        r.state = "wait_bgsave"
+        r.wait_since = time.time()
+        c.reply_mode = 1  # nothing but the payload and the stream goes to a replica from here on
         self.replicas.append(r)
-        c.reply_mode = 1
-        ctx.log("notice", "Synchronization with replica %s succeeded" % c.addr)
+        ctx.log("notice", "Replica %s asks for synchronization" % c.addr)
+        self.sync.start_if_ready()
 
     def drop_replica(self, c: Client) -> None:
         before = len(self.replicas)
         self.replicas = [r for r in self.replicas if r.client is not c]
+        self.sync.replica_gone(c)
         self.pending_caps.pop(c.id, None)
         if len(self.replicas) != before:
             self.ctx.log("notice", "Connection with replica %s lost." % c.addr)
@@ -285,6 +290,7 @@ class MasterRole:
                 not ctx.is_replica_of_master:
             self.last_ping = now
             self.feed(encode_command([b"PING"]))
+        self.sync.cron()
         timeout = cfg["repl-timeout"]
         for r in list(self.replicas):
             if r.state == "online" and now - r.ack_time > timeout:

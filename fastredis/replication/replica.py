@@ -81,7 +81,8 @@ class MasterLink(asyncio.Protocol):
                 self._stream(data)
                 return
             self.buf += data
-            self._handshake()
+            if self.state != "loading":  # the stream waits in buf while the payload loads
+                self._handshake()
         except Exception as e:  # a bad master stream must not kill the server
             self.repl.ctx.log("warning", "Error in the replication link: %r" % (e,))
             self.close()
@@ -107,7 +108,7 @@ class MasterLink(asyncio.Protocol):
 
     def _handshake(self) -> None:
         ctx = self.repl.ctx
-        while self.state not in ("streaming", "transfer") and not self.closed:
+        while self.state not in ("streaming", "transfer", "loading") and not self.closed:
             line = self._line()
             if line is None:
                 return
@@ -145,8 +146,12 @@ class MasterLink(asyncio.Protocol):
                 else:
                     self.transfer_size = int(line[1:])
                 self.state = "transfer"
-                ctx.log("notice", "MASTER <-> REPLICA sync: receiving %s bytes from master to disk" % (
-                    "streamed" if self.eof_mark else self.transfer_size))
+                if self.eof_mark is not None:
+                    ctx.log("notice", "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF %s"
+                            % ("to parser" if self.repl.diskless_load() else "to disk"))
+                else:
+                    ctx.log("notice", "MASTER <-> REPLICA sync: receiving %d bytes from master %s" % (
+                        self.transfer_size, "to parser" if self.repl.diskless_load() else "to disk"))
         if self.state == "transfer":
             self._transfer()
 
@@ -177,28 +182,47 @@ class MasterLink(asyncio.Protocol):
             self.close()
 
     def _transfer(self) -> None:
+        seen = len(self.payload)
         self.payload += self.buf
         self.buf.clear()
         if self.eof_mark is not None:
+            # the mark ends the payload; anything after it in the same read is already the stream
             mark = self.eof_mark
-            if len(self.payload) >= len(mark) and self.payload.endswith(mark):
-                rdb_bytes = bytes(self.payload[:-len(mark)])
-                rest = b""
-            else:
+            at = self.payload.find(mark, max(0, seen - len(mark)))
+            if at < 0:
                 return
+            rdb_bytes = bytes(self.payload[:at])
+            rest = bytes(self.payload[at + len(mark):])
         else:
             if len(self.payload) < self.transfer_size:
                 return
             rdb_bytes = bytes(self.payload[:self.transfer_size])
             rest = bytes(self.payload[self.transfer_size:])
         self.payload = bytearray()
-        if not self.repl.load_full_sync(rdb_bytes):
+        self.buf[:0] = rest  # the stream that followed the payload
+        self.state = "loading"
+        asyncio.get_event_loop().create_task(self._load(rdb_bytes))
+
+    async def _load(self, rdb_bytes: bytes) -> None:
+        """Load the payload off the event loop, then apply the stream that arrived meanwhile."""
+        ok = await self.repl.load_full_sync(rdb_bytes)
+        if self.closed or self.repl.link is not self:
+            if ok:
+                self.repl.cache_own_state()
+            return
+        if not ok:
             self.close()
             return
         self.state = "streaming"
         self.repl.link_up(self)
-        if rest:
-            self._stream(rest)
+        rest = bytes(self.buf)
+        self.buf.clear()
+        try:
+            if rest:
+                self._stream(rest)
+        except Exception as e:  # a bad master stream must not kill the server
+            self.repl.ctx.log("warning", "Error in the replication link: %r" % (e,))
+            self.close()
 
     # -- the command stream -----------------------------------------------------------
 
@@ -241,7 +265,13 @@ class ReplicaRole:
 
     # -- configuration --------------------------------------------------------------
 
-    def set_master(self, host: str, port: int) -> None:
+    def set_master(self, host: str, port: int, at_startup: bool = False) -> None:
+        """REPLICAOF / replicaof in the config.
+
+        A master turned replica at run time offers its own history to the new master
+        (replicationCacheMasterUsingMyself); at start-up only the replication info a loaded dump
+        carried does, otherwise the first PSYNC is ``? -1`` as Redis sends it.
+        """
         ctx = self.ctx
         self.host, self.port = host, port
         ctx.is_replica_of_master = True
@@ -253,7 +283,15 @@ class ReplicaRole:
         # our own history becomes the cached master (replicationCacheMasterUsingMyself):
         # the new master may continue it partially (PSYNC2)
         m = self.master_role
-        self.cached = (m.replid, m.master_repl_offset)
+        if at_startup:
+            loaded = ctx.extras.pop("rdb_repl_info", None)
+            if loaded is not None:
+                m.replid, m.master_repl_offset = loaded
+                self.cached = loaded
+            else:
+                self.cached = None
+        else:
+            self.cached = (m.replid, m.master_repl_offset)
         if m.backlog is None:
             m.create_backlog()
         self.backoff = 0.1
@@ -290,6 +328,7 @@ class ReplicaRole:
         if link is not None:
             link.close()
         if self.master_client is not None:
+            self.ctx.clients.pop(self.master_client.id, None)
             self.master_client = None
         self.link_status = "down"
         self.sync_in_progress = False
@@ -335,22 +374,74 @@ class ReplicaRole:
 
     # -- sync -----------------------------------------------------------------------
 
-    def load_full_sync(self, data: bytes) -> bool:
+    def diskless_load(self) -> bool:
+        """useDisklessLoad: parse straight from the socket's bytes (swapdb, or on-empty-db on empty dbs)."""
+        mode = self.ctx.config["repl-diskless-load"]
+        return mode == "swapdb" or (mode == "on-empty-db" and all(not db.data for db in self.ctx.dbs))
+
+    async def load_full_sync(self, data: bytes) -> bool:
+        """readSyncBulkPayload's load: the old data is served meanwhile (swapdb) or answered -LOADING.
+
+        Parsing and freeing the old dataset run in a worker thread: the event loop keeps serving
+        clients (and the stream from the master waits in the link's buffer).
+        """
+        import functools
+
         from ..persistence import rdb
 
         ctx = self.ctx
+        loop = asyncio.get_running_loop()
+        mode = ctx.config["repl-diskless-load"]
+        swap = mode == "swapdb"
+        if not self.diskless_load():
+            # repl-diskless-load disabled: the payload becomes the dump file first, as Redis' is
+            snap = ctx.extras.get("rdb")
+            if snap is not None:
+                try:
+                    await loop.run_in_executor(None, _write_dump, snap.path(), data)
+                except OSError as e:
+                    ctx.log("warning", "Failed trying to rename the temp DB into %s in MASTER <-> REPLICA "
+                            "synchronization: %s" % (ctx.config["dbfilename"], e.strerror))
+                    return False
+        old: list[tuple[dict, dict]] = []
+        if swap:
+            ctx.extras["async_loading"] = True
+            ctx.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
+        else:
+            ctx.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
+            old = self._detach_data()
+            ctx.loading = True
+            ctx.state_changed()
+            ctx.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
         try:
-            res = rdb.load(data, drop_expired=False, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config))
+            res = await loop.run_in_executor(None, functools.partial(
+                rdb.load, data, drop_expired=False, dbnum=len(ctx.dbs), zset_limits=rdb.zset_limits(ctx.config)))
         except Exception as e:
-            ctx.log("warning", "Failed trying to load the MASTER synchronization DB from socket: %s" % (e,))
+            ctx.log("warning", "Failed trying to load the MASTER synchronization DB from %s: %s"
+                    % ("socket" if self.diskless_load() else "disk", e))
+            if not swap:
+                ctx.loading = False
+                ctx.state_changed()
+            ctx.extras["async_loading"] = False
             return False
-        ctx.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
+        finally:
+            if old:
+                loop.run_in_executor(None, _free, old)
+        for level, line in res.log:
+            ctx.log(level, line)
+        if swap:
+            old = self._detach_data()
+            loop.run_in_executor(None, _free, old)
         for db in ctx.dbs:
-            db.clear()
             db.data = res.data.get(db.id, {})
             db.expires = res.expires.get(db.id, {})
+        ctx.loading = False
+        ctx.extras["async_loading"] = False
         ctx.state_changed()
-        ctx.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
+        if res.functions:
+            restore = ctx.extras.get("functions_restore")
+            if callable(restore):
+                restore(res.functions)
         m = self.master_role
         assert self.pending_full is not None
         replid, offset = self.pending_full
@@ -367,6 +458,20 @@ class ReplicaRole:
         m.seldb = -1
         ctx.log("notice", "MASTER <-> REPLICA sync: Finished with success")
         return True
+
+    def _detach_data(self) -> list[tuple[dict, dict]]:
+        """Empty every db now (clients see it at once); the old dicts are freed off the loop."""
+        old = []
+        for db in self.ctx.dbs:
+            if db.data or db.expires:
+                old.append((db.data, db.expires))
+            db.clear()
+        return old
+
+    def cache_own_state(self) -> None:
+        """The link went while the payload loaded: continue from what we loaded (PSYNC2)."""
+        m = self.master_role
+        self.cached = (m.replid, m.master_repl_offset)
 
     def partial_continue(self, newid: str | None) -> None:
         m = self.master_role
@@ -390,6 +495,12 @@ class ReplicaRole:
         c.acl_restricted = False  # like Redis' user-less master and AOF clients
         c.flags = "M"
         c.addr = "%s:%d" % (self.host, self.port)
+        sock = link.transport.get_extra_info("sockname") if link.transport is not None else None
+        if sock:
+            c.laddr = "%s:%d" % (sock[0], sock[1])
+        # the link is a client of type master: CLIENT LIST shows it, CLIENT KILL TYPE master closes it
+        c.close = link.close  # type: ignore[method-assign]
+        self.ctx.clients[c.id] = c
         self.master_client = c
         self.cached = None
         self.send_ack()
@@ -413,6 +524,8 @@ class ReplicaRole:
         if self.master_client is not None:
             c = self.master_client
             self.master_client = None
+            ctx.clients.pop(c.id, None)
+            c.killed = True
             c.select(0)
         if self.host is not None:
             self.backoff = min(self.backoff * 2, 1.0)
@@ -459,3 +572,30 @@ class ReplicaRole:
         if link is not None and now - link.last_io > self.ctx.config["repl-timeout"]:
             self.ctx.log("warning", "MASTER timeout: no data nor PING received...")
             link.close()
+
+
+def _write_dump(path: str, data: bytes) -> None:
+    """The received payload as the dump file: a temp file, fsynced, renamed over ``path``."""
+    import os
+
+    tmp = os.path.join(os.path.dirname(path) or ".", "temp-%d.%d.rdb" % (int(time.time()), os.getpid()))
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _free(old: list[tuple[dict, dict]]) -> None:
+    """Drop a detached dataset in a worker thread, a key at a time, so the GIL is handed back often."""
+    for data, expires in old:
+        expires.clear()
+        while data:
+            data.popitem()

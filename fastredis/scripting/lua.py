@@ -107,6 +107,11 @@ class ScriptError(Exception):
             return "script error"
 
 
+def server_allows_deny_script(server: ServerContext) -> bool:
+    """DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may run commands flagged noscript."""
+    return bool(server.extras.get("script_disable_deny_script"))
+
+
 def _unwrap(e: Any) -> Any:
     """What a Python exception raised into Lua carries: (error table, False) or (message, True)."""
     if isinstance(e, ScriptError):
@@ -318,7 +323,7 @@ class LuaEngine:
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             return self._reject(cmd, b"Wrong number of args calling Redis command from script")
         flags = cmd.flags
-        if "noscript" in flags:
+        if "noscript" in flags and not server_allows_deny_script(self.server):
             return self._reject(cmd, b"This Redis command is not allowed from script")
         server = self.server
         caller = ctx.caller

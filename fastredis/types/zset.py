@@ -78,6 +78,24 @@ class ZSet:
     def __len__(self) -> int:
         return len(self.dict)
 
+    @classmethod
+    def from_pairs(cls, members: list[bytes], scores: list[float]) -> ZSet | None:
+        """A set built in one go (loading): None when a member repeats or a score is NaN.
+
+        Zero scores are stored as 0.0, as ``add`` stores them while the set is a listpack.
+        """
+        if any(s != s for s in scores):
+            return None
+        if 0.0 in scores:
+            scores = [0.0 if s == 0.0 else s for s in scores]
+        d = dict(zip(members, scores))
+        if len(d) != len(members):
+            return None
+        z = cls()
+        z.dict = d
+        z.sl = _Ranks(zip(scores, members))
+        return z
+
     def __contains__(self, member: bytes) -> bool:
         return member in self.dict
 
