@@ -52,9 +52,11 @@ from .executor import (
     fast_path_server,
     internal_error,
     process_command,
+    touch_keys,
 )
 
 cdef object _ReplyError = ReplyError
+cdef object _touch_keys = touch_keys
 cdef object _Histogram = Histogram
 assert COUNTS_LEN == 3072  # Entry.hist in _dispatch.pxd
 cdef object _BLOCKED = BLOCKED
@@ -139,6 +141,7 @@ cdef list _hist_touched = []
 # that takes gate_ns or longer is reported to the observer (slow log, latency monitor)
 cdef long long _gate_ns = 1LL << 62
 cdef bint _track = True
+cdef bint _track_access = False  # server.memory.track: LRU/LFU bookkeeping (natives are off then)
 
 # The server's fast-path state (executor.fast_path_server), computed once and kept until
 # something may have changed it: any command run by a Python handler (all state changes
@@ -181,10 +184,11 @@ cdef long _server_state(object server) except? -1:
 
 
 cdef int _observer_changed(object server) except -1:
-    global _gate_ns, _track
+    global _gate_ns, _track, _track_access
     obs = server.observer
     _gate_ns = obs.gate_ns
     _track = obs.track
+    _track_access = server.memory.track
     return 0
 
 
@@ -427,6 +431,8 @@ cdef class Dispatcher:
         except Exception as exc:
             reply = _internal_error(c, e.cmd, exc)
         _invalidate()
+        if _track_access:
+            _touch_keys(c, e.cmd, argv)
         self._count(e, argv if reply is not _BLOCKED else None)
         if type(reply) is _ReplyError:
             e.failed += 1

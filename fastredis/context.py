@@ -18,6 +18,7 @@ from .blocking import BlockingState
 from .config import Config
 from .db import Database
 from .lazyfree import LazyFree
+from .memory import MemoryTracker
 from .observe import Observer
 from .pubsub import PubSub, attach_notifications
 
@@ -106,6 +107,8 @@ class ServerContext:
         self.write_flushers: list[Callable[[], None]] = []
         # SLOWLOG, the latency monitor and the command latency histograms
         self.observer = Observer(config)
+        # used_memory's estimate, maxmemory's eviction, the LRU/LFU access bookkeeping
+        self.memory = MemoryTracker(self)
         self.pubsub = PubSub()
         # big values and flushed keyspaces freed in slices of the loop (INFO lazyfree_*)
         self.lazyfree = LazyFree(self)

@@ -41,7 +41,8 @@ def type_name(value: Any) -> str:
 class Database:
     """One numbered keyspace (SELECT n)."""
 
-    __slots__ = ("id", "data", "expires", "watched", "server", "_expire_scan", "avg_ttl", "expired_stale_perc")
+    __slots__ = ("id", "data", "expires", "watched", "server", "_expire_scan", "avg_ttl", "expired_stale_perc",
+                 "access")
 
     def __init__(self, dbid: int, server: ServerContext) -> None:
         self.id = dbid
@@ -52,6 +53,8 @@ class Database:
         self._expire_scan: list[bytes] = []
         self.avg_ttl = 0
         self.expired_stale_perc = 0.0
+        # key -> LRU clock / LFU counter while an LRU/LFU maxmemory policy is set (memory.py)
+        self.access: dict[bytes, int] | None = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -241,6 +244,8 @@ class Database:
         old_data, old_expires = self.data, self.expires
         self.data = {}
         self.expires = {}
+        if self.access is not None:
+            self.access = {}
         self.server.lazyfree.free_keyspace(old_data, old_expires, lazy)
         del old_data, old_expires
         self.server.state_changed()  # connections re-read the dicts (see _dispatch._epoch)

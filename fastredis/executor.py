@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 NOAUTH = ReplyError("NOAUTH Authentication required.")
 READONLY = ReplyError("READONLY You can't write against a read only replica.")
+OOM = ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
+OOM_MULTI_OK = frozenset(("exec", "discard", "quit", "reset"))
 MASTERDOWN = ReplyError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
 EXECABORT_FLAGS = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 SUBSCRIBE_ALLOWED = frozenset((b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe",
@@ -156,6 +158,10 @@ def process_command(c: Client, argv: list[bytes]) -> Any:
                 return reject(c, cmd, err)
     if server.is_replica_of_master and "write" in flags and not c.is_master and server.config["replica-read-only"]:
         return reject(c, cmd, READONLY)
+    mem = server.memory
+    if mem.maxmemory and not c.is_master and not mem.perform_evictions() and (
+            "denyoom" in flags or (c.in_multi and cmd.name not in OOM_MULTI_OK)):
+        return reject(c, cmd, OOM)
     if server.loading and "loading" not in flags and not c.is_master:  # the AOF loader's client runs
         return reject(c, cmd, ReplyError("LOADING Redis is loading the dataset in memory"))
     if queue:
@@ -206,6 +212,8 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
             server.uncounted_error = None
         else:
             count_error(c, reply)
+    if server.memory.track:
+        touch_keys(c, cmd, argv)
     if server.dirty != dirty_before and server.propagate_hook is not None and "write" in cmd.flags:
         alt = c.propagate_argv
         if alt is None:
@@ -217,6 +225,21 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
         # inside EXEC, keys made ready are served once the whole transaction ran
         server.blocking.handle_ready()
     return reply
+
+
+def touch_keys(c: Client, cmd: Command, argv: list[bytes]) -> None:
+    """The LRU/LFU access bookkeeping for the keys a command names (lookupKey's updateLFU/LRU)."""
+    if (cmd.first_key <= 0 and cmd.key_finder is None) or (cmd.parent is not None and cmd.parent.name == "object"):
+        return  # OBJECT looks without touching (LOOKUP_NOTOUCH)
+    if c.no_touch and cmd.name != "touch":
+        return
+    mem = c.server.memory
+    db = c.db
+    try:
+        for key in cmd.keys(argv):
+            mem.touch(db, key)
+    except (IndexError, ValueError):
+        pass
 
 
 def internal_error(c: Client, cmd: Command, exc: BaseException) -> ReplyError:
@@ -291,14 +314,14 @@ def fast_path_server(server: Any) -> int:
     """The server's part, plus what call() needs to know, in one call per batch (bits above)."""
     state = 0
     if not (server.monitors or server.pause_until or server.loading or server.write_gates
-            or server.is_replica_of_master):
-        state = FAST_OK
+            or server.is_replica_of_master or server.memory.maxmemory):
+        state = FAST_OK  # (with maxmemory every command meets the OOM check in process_command)
     if server.propagate_hook is not None:
         state |= FAST_PROPAGATE
     if server.blocking.has_waiters:
         state |= FAST_WAITERS
-    if not server.notify_flags:
-        state |= FAST_QUIET  # no keyspace notifications: _native handlers may run
+    if not server.notify_flags and not server.memory.track:
+        state |= FAST_QUIET  # no keyspace notifications nor LRU/LFU bookkeeping: _native handlers may run
     return state
 
 

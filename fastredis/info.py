@@ -397,7 +397,9 @@ def _clients(ctx: ServerContext) -> Fields:
 
 def _memory(ctx: ServerContext) -> Fields:
     ms = memory_state(ctx)
-    rss, used = memory_rss_and_private()
+    rss, _private = memory_rss_and_private()
+    mem = ctx.memory
+    used = mem.used_memory()  # the maintained estimate maxmemory is compared with (memory.py)
     if used > ms.peak:
         ms.peak = used
     peak = ms.peak
@@ -410,7 +412,8 @@ def _memory(ctx: ServerContext) -> Fields:
     if repl is not None and getattr(repl.master, "backlog", None) is not None:
         backlog = int(getattr(repl.master.backlog, "histlen", 0))
     overhead = startup + clients_normal + clients_replicas + backlog
-    dataset = max(0, used - overhead)
+    dataset = mem.dataset_bytes()
+    used = max(used, overhead + dataset)
     net = used - startup
     total_sys = total_system_memory()
     cfg = ctx.config

@@ -238,6 +238,7 @@ class Server:
             if ex.get("active_expire_enabled", True):
                 self._active_expire()
             info.track_metrics(self.ctx)
+            self.ctx.memory.cron()
             if self.cronloops % max(1, self.config["hz"]) == 0:
                 self._client_timeouts()
             self.ctx.lazyfree.cron()

@@ -26,6 +26,11 @@ def test_rate_limit_window(fastredis_factory) -> None:
     assert c.execute_command("RL.HIT", "user:1")[:2] == [1, 1]
     with pytest.raises(redis.ResponseError, match="limit and window must be positive integers"):
         c.execute_command("RL.HIT", "user:1", "0")
+    # module commands are in SLOWLOG and commandstats like built-in ones
+    c.config_set("slowlog-log-slower-than", 0)
+    c.execute_command("RL.PEEK", "user:1")
+    assert [b"RL.PEEK", b"user:1"] in [e["command"].split() for e in c.slowlog_get(5)]
+    assert c.info("commandstats")["cmdstat_rl.hit"]["calls"] == 8
     c.lpush("alist", "x")
     with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
         c.execute_command("RL.PEEK", "alist")

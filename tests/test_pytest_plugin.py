@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import pytest
 import tomllib
@@ -100,3 +101,22 @@ def test_pytest11_entry_point_is_declared() -> None:
     assert entry == {PLUGIN: PLUGIN}
     module = importlib.import_module(entry[PLUGIN])
     assert {"fastredis_server", "fastredis_url", "fastredis_client", "fastredis_factory"} <= set(vars(module))
+
+
+def test_installed_entry_point_loads_the_plugin(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``pip install`` writes (a dist-info with the pyproject's pytest11 entry point) makes pytest
+    load the plugin by itself, and ``-p fastredis.pytest_plugin`` beside it does not clash."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    site = pytester.mkdir("site")
+    info = site / "fastredis_plugin_check-0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fastredis-plugin-check\nVersion: 0.0\n")
+    lines = "".join(f"{name} = {value}\n" for name, value in meta["project"]["entry-points"]["pytest11"].items())
+    (info / "entry_points.txt").write_text("[pytest11]\n" + lines)
+    pytester.makepyfile(test_ep="def test_ep(fastredis_client):\n    assert fastredis_client.ping()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+

@@ -148,7 +148,7 @@ def test_debug_log_help_populate_unknown(debug_server):
     helptext = c.execute_command("DEBUG", "HELP")
     assert helptext[0].startswith(b"DEBUG <subcommand>")
     assert any(line.startswith(b"SLEEP") for line in helptext)
-    with pytest.raises(redis.ResponseError, match=r"^unknown subcommand 'NOPE'\. Try DEBUG HELP\.$"):
+    with pytest.raises(redis.ResponseError, match=r"^unknown subcommand or wrong number of arguments for 'NOPE'\. Try DEBUG HELP\.$"):
         c.execute_command("DEBUG", "NOPE")
     c.flushall()
     assert c.execute_command("DEBUG", "POPULATE", "10", "pk", "8") == b"OK"

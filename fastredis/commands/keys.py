@@ -543,25 +543,25 @@ def object_refcount(c: Client, argv: list[bytes]) -> Any:
 @subcommand("object", "idletime", 3, "readonly", keys=(2, 2, 1), since="2.2.3", complexity="O(1)",
             summary="Returns the time since the last access to a Redis object.")
 def object_idletime(c: Client, argv: list[bytes]) -> Any:
-    """Access times are not tracked (that would cost every lookup), so the idle time reads 0."""
+    """Seconds since the last access, kept while an LRU policy is selected (memory.py); 0 otherwise."""
     v = c.db.get(argv[2])
     if v is None:
         return None
     if _lfu_policy(c):
         raise LFU_SELECTED
-    return 0
+    return c.server.memory.idle_seconds(c.db, argv[2])
 
 
 @subcommand("object", "freq", 3, "readonly", keys=(2, 2, 1), since="4.0.0", complexity="O(1)",
             summary="Returns the logarithmic access frequency counter of a Redis object.")
 def object_freq(c: Client, argv: list[bytes]) -> Any:
-    """Access frequency is not tracked: a key reads as freshly created (LFU_INIT_VAL)."""
+    """The LFU counter (logarithmic, decayed by lfu-decay-time) kept while an LFU policy is selected."""
     v = c.db.get(argv[2])
     if v is None:
         return None
     if not _lfu_policy(c):
         raise LFU_NOT_SELECTED
-    return LFU_INIT_VAL
+    return c.server.memory.freq(c.db, argv[2])
 
 
 @subcommand("object", "help", 2, "loading stale", since="6.2.0", complexity="O(1)",
