@@ -328,15 +328,65 @@ class Server:
         self.request_shutdown({})
 
     def request_shutdown(self, opts: dict[str, Any]) -> bool:
-        """Run the shutdown hooks (save, AOF flush); False when one refuses."""
+        """Run the shutdown hooks (save, AOF flush); False when one refuses.
+
+        The final save runs in a child (``async_save``): meanwhile writes are held, as by CLIENT
+        PAUSE WRITE, and reads are answered; the hooks after it run once it ended well.
+        """
         self.log("warning", "User requested shutdown...")
-        for hook in self.shutdown_hooks:
-            if not hook(opts) and not opts.get("force"):
+        if self.loop is not None and self.loop.is_running():
+            opts = dict(opts, async_save=True)
+        return self._shutdown_from(opts, 0)
+
+    def _shutdown_from(self, opts: dict[str, Any], start: int) -> bool:
+        for i in range(start, len(self.shutdown_hooks)):
+            res = self.shutdown_hooks[i](opts)
+            if callable(res):  # a save in a child: wait for it without stopping the loop
+                self._shutdown_wait(res, opts, i + 1)
+                return True
+            if not res and not opts.get("force"):
                 self.log("warning", "Errors trying to shut down the server. Check the logs for more information.")
                 return False
         assert self.loop is not None
         self.loop.call_soon(self._stop)
         return True
+
+    def _shutdown_wait(self, poll: Callable[[], bool | None], opts: dict[str, Any], next_hook: int) -> None:
+        ctx = self.ctx
+        before = (ctx.pause_until, ctx.pause_writes_only)
+        ctx.pause_until = time.time() + 86400.0
+        ctx.pause_writes_only = not before[0] or before[1]
+        ctx.state_changed()
+        c = opts.get("client")
+        waiter = None
+        if c is not None:
+            ctx.blocking.block(c, [], 0, lambda cl: None, None)
+            waiter = c.blocked
+        assert self.loop is not None
+
+        def check() -> None:
+            done = poll()
+            if done is None:
+                self.loop.call_later(0.005, check)  # type: ignore[union-attr]
+                return
+            if done and self._shutdown_from(opts, next_hook):
+                return
+            if done:
+                pass  # a later hook refused and logged why
+            else:
+                self.log("warning", "Errors trying to shut down the server. Check the logs for more information.")
+            from .commands.client_cmds import unpause
+
+            unpause(ctx)
+            if before[0] > time.time():
+                ctx.pause_until, ctx.pause_writes_only = before
+                ctx.state_changed()
+            if waiter is not None and c is not None and c.blocked is waiter:
+                from ._resp import ReplyError
+
+                ctx.blocking.finish(waiter, ReplyError("ERR Errors trying to SHUTDOWN. Check logs."))
+
+        self.loop.call_later(0.005, check)
 
     def restart(self, graceful: bool, delay_ms: int) -> bool:
         """DEBUG RESTART / CRASH-AND-RECOVER (restartServer): exec this server again with the same

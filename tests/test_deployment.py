@@ -215,7 +215,7 @@ def test_sentinel_failover(deploy: Deployment) -> None:
                    and int(sentinel_info(d, sp)["num-other-sentinels"]) == 2, timeout=30)
     sentinel = Sentinel([("127.0.0.1", d.port(p)) for p in (26379, 26380, 26381)], socket_timeout=2,
                         sentinel_kwargs={"protocol": 2})
-    master = sentinel.master_for("mymaster", socket_timeout=2, protocol=2)
+    master = sentinel.master_for("mymaster", socket_timeout=10, protocol=2)
     for i in range(200):
         master.set(f"acked:{i}", i)
     assert master.execute_command("WAIT", 2, 5000) == 2  # acknowledged by both replicas
@@ -357,3 +357,21 @@ def test_systemd_notify_and_unit_file(deploy: Deployment, tmp_path: Path) -> Non
         proc.terminate()
         out = proc.communicate(timeout=15)[0].decode()
     assert "systemd supervision error: NOTIFY_SOCKET not found!" in out
+
+
+def test_supervised_upstart_stops_itself_when_ready(tmp_path: Path) -> None:
+    """upstart's 'expect stop': the server raises SIGSTOP once it accepts connections."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "fastredis", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--dir", str(tmp_path), "--supervised", "upstart"],
+                            env=dict(os.environ, UPSTART_JOB="fastredis"), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status) and os.WSTOPSIG(status) == signal.SIGSTOP
+        os.kill(proc.pid, signal.SIGCONT)
+        assert redis.Redis(port=port, protocol=2, socket_timeout=10).ping()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=15)[0].decode()
+    assert "supervised by upstart, will stop to signal readiness." in out

@@ -34,8 +34,13 @@ class Pinger(threading.Thread):
         with socket.create_connection(("127.0.0.1", self.port), timeout=60) as s:
             while not self.done.is_set():
                 t0 = time.perf_counter()
-                s.sendall(b"PING\r\n")
-                data = s.recv(100)
+                try:
+                    s.sendall(b"PING\r\n")
+                    data = s.recv(100)
+                except OSError:  # the server went away (a shutdown test)
+                    return
+                if not data:
+                    return
                 self.worst = max(self.worst, time.perf_counter() - t0)
                 if not self.replies or self.replies[-1] != data:
                     self.replies.append(data)
@@ -427,5 +432,44 @@ def test_replica_gone_mid_transfer_kills_the_child_and_the_master_goes_on():
             assert rep2.client().dbsize() == r.dbsize()
         finally:
             rep2.stop()
+    finally:
+        srv.stop()
+
+
+def test_shutdown_save_runs_in_a_child_while_reads_are_answered():
+    srv = ServerProcess(args=["--enable-debug-command", "yes", "--save", "3600 1"])
+    r = srv.client()
+    populate(r, keys=KEYS, containers=CONTAINERS)
+    n = r.dbsize()
+    r.config_set("rdb-key-save-delay", 20)  # ~2 s of child work
+    ping = Pinger(srv.port)
+    ping.start()
+    s = srv.raw()
+    s.sendall(b"SHUTDOWN\r\n")
+    time.sleep(0.3)
+    assert srv.proc.poll() is None  # still saving, still answering
+    assert r.get(b"key:1") is not None
+    srv.proc.wait(timeout=120)
+    ping.done.set()
+    ping.join(timeout=5)
+    assert ping.worst < 1.0, ping.worst
+    assert "DB saved on disk" in srv.log_text()
+    again = ServerProcess(cwd=srv.dir, args=["--save", ""])
+    try:
+        assert again.client().dbsize() == n
+    finally:
+        again.stop()
+
+
+def test_failed_shutdown_save_answers_an_error_and_the_server_goes_on():
+    srv = ServerProcess(args=["--save", "3600 1"])
+    try:
+        r = srv.client()
+        r.set(b"k", b"v")
+        os.mkdir(os.path.join(srv.dir, "dump.rdb"))  # the rename over it fails
+        with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN"):
+            r.shutdown()
+        assert r.set(b"after", b"1")
+        assert "Error trying to save the DB, can't exit." in srv.log_text()
     finally:
         srv.stop()

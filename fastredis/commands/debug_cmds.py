@@ -228,8 +228,10 @@ def debug_object(c: Client, argv: list[bytes]) -> Any:
         n = len(value)
         extra = " ql_nodes:1 ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:0 ql_uncompressed_size:%d" % (
             float(n), c.server.config["list-max-listpack-size"], sum(len(x) for x in value))
-    return Status(("Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:0%s"
-                   % (id(value), enc, _serialized_length(c, value), now & ((1 << 24) - 1), extra)).encode())
+    idle = c.server.memory.idle_seconds(c.db, argv[2])
+    return Status(("Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s"
+                   % (id(value), enc, _serialized_length(c, value), (now - idle) & ((1 << 24) - 1), idle,
+                      extra)).encode())
 
 
 @debug_sub("change-repl-id")

@@ -154,7 +154,7 @@ def parse_shutdown_flags(argv: list[bytes]) -> dict[str, bool]:
 @command("shutdown", -1, "admin noscript loading stale no-multi sentinel allow-busy", group="server",
          since="1.0.0", summary="Synchronously saves the database(s) to disk and shuts down the Redis server.")
 def shutdown(c: Client, argv: list[bytes]) -> Any:
-    opts = parse_shutdown_flags(argv)
+    opts: dict[str, Any] = dict(parse_shutdown_flags(argv))
     server = c.server
     if opts.get("abort"):
         abort = server.extras.get("shutdown_abort")
@@ -162,6 +162,7 @@ def shutdown(c: Client, argv: list[bytes]) -> Any:
             raise ReplyError("ERR No shutdown in progress.")
         return OK
     hook = server.shutdown_asap
+    opts["client"] = c  # a final save in a child blocks this client until it ends
     if hook is None or not hook(opts):
         raise ReplyError("ERR Errors trying to SHUTDOWN. Check logs.")
     # no reply: the connection closes as the server stops (or, while waiting for

@@ -425,9 +425,13 @@ class AppendOnlyFile:
         ctx = self.ctx
         if ctx.config["aof-use-rdb-preamble"]:
             aux = rdb.default_aux(aof_base=True)
-            rdb.dump_rdb(f, ((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
-                         checksum=ctx.config["rdbchecksum"], opts=rdb.SaveOptions.from_config(ctx.config),
-                         functions=ctx.function_codes())
+            snap = ctx.extras.get("rdb")
+            if snap is not None:  # functions, rdb-key-save-delay and the encodings, as a BGSAVE
+                snap.write_rdb(f, aux)
+            else:
+                rdb.dump_rdb(f, ((db.id, db.data, db.expires) for db in ctx.dbs), aux=aux,
+                             checksum=ctx.config["rdbchecksum"], opts=rdb.SaveOptions.from_config(ctx.config),
+                             functions=ctx.function_codes())
             return
         for chunk in self._commands_for_dataset():
             f.write(chunk)

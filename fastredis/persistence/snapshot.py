@@ -103,12 +103,12 @@ class Snapshotter:
 
     # -- writing ------------------------------------------------------------------
 
-    def write_rdb(self, f: Any) -> None:
+    def write_rdb(self, f: Any, aux: dict[bytes, bytes | int] | None = None) -> None:
         """The whole dataset as one RDB image into the binary file ``f`` (rdbSaveRio)."""
         opts = rdb.SaveOptions.from_config(self.config)
         delay = self.config["rdb-key-save-delay"]
         w = rdb.RdbWriter(f, checksum=self.config["rdbchecksum"], opts=opts)
-        w.header(self._aux())
+        w.header(self._aux() if aux is None else aux)
         w.functions(self._functions())
         # rdb-key-save-delay (microseconds per key) keeps a BGSAVE running in tests
         per_key = (lambda: time.sleep(delay / 1_000_000)) if delay > 0 else None
@@ -263,6 +263,10 @@ class Snapshotter:
             return True
         if self.config["save"] or opts.get("save"):
             self.ctx.log("notice", "Saving the final RDB snapshot before exiting.")
+            if opts.get("async_save"):
+                poll = self._save_in_child(bool(opts.get("force")))
+                if poll is not None:
+                    return poll  # type: ignore[return-value]
             if not self.save():
                 if opts.get("force"):
                     self.ctx.log("warning", "Error trying to save the DB. Exit anyway.")
@@ -270,6 +274,38 @@ class Snapshotter:
                 self.ctx.log("warning", "Error trying to save the DB, can't exit.")
                 return False
         return True
+
+    def _save_in_child(self, force: bool) -> Any:
+        """The shutdown save in a forked child; a poll that answers None while it runs, then
+        whether shutting down may go on (None when the fork fails: save in the foreground)."""
+        filename = self.path()
+        try:
+            pid = fork_child(lambda: self.write_file(filename, os.getpid()))
+        except OSError:
+            return None
+        self.ctx.stats.total_forks += 1
+
+        def poll() -> bool | None:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 1 << 8
+            if done == 0:
+                return None
+            child_reaped()
+            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+                self.ctx.log("notice", "DB saved on disk")
+                self.ctx.dirty = 0
+                self.ctx.lastsave = int(time.time())
+                self.last_bgsave_ok = True
+                return True
+            if force:
+                self.ctx.log("warning", "Error trying to save the DB. Exit anyway.")
+                return True
+            self.ctx.log("warning", "Error trying to save the DB, can't exit.")
+            return False
+
+        return poll
 
     def after_flushall(self) -> None:
         """FLUSHALL with save points rewrites the dump as an empty one (flushAllDataAndResetRDB)."""
