@@ -450,7 +450,7 @@ PARAMS: list[Param] = [
     _p("tls-session-cache-size", "int", 20 * 1024, minimum=0),
     _p("tls-session-cache-timeout", "int", 300, minimum=0),
     _p("tls-cluster", "bool", False, validate=_check_tls),
-    _p("tls-replication", "bool", False, validate=_check_tls),
+    _p("tls-replication", "bool", False),
     _p("tls-auth-clients", "enum", "yes", choices=("no", "yes", "optional")),
     _p("tls-prefer-server-ciphers", "bool", False),
     _p("tls-session-caching", "bool", True),

@@ -348,7 +348,16 @@ class ReplicaRole:
         self.link = link
         self.sync_in_progress = True
         try:
-            await loop.create_connection(lambda: link, self.host, self.port)
+            tls = None
+            if self.ctx.config["tls-replication"]:
+                from ..tls import TLSError, client_context
+
+                try:
+                    tls = client_context(self.ctx.config)
+                except TLSError as e:
+                    raise OSError(0, str(e)) from None
+            await loop.create_connection(lambda: link, self.host, self.port, ssl=tls,
+                                         server_hostname="" if tls is not None else None)
         except OSError as e:
             self.ctx.log("warning", "Error condition on socket for SYNC: %s" % (e.strerror or e))
             if self.link is link:
