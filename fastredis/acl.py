@@ -806,6 +806,63 @@ class Acl:
                 x.close()
 
 
+REDACTED = b"(redacted)"
+
+
+def redacted(argv: list[bytes]) -> list[bytes]:
+    """argv as MONITOR and SLOWLOG show it: secrets replaced (redactClientCommandArgument).
+
+    AUTH's arguments, HELLO's AUTH username and password, MIGRATE's AUTH/AUTH2 credentials,
+    every ACL SETUSER rule and the value of a sensitive config in CONFIG SET.
+    """
+    if len(argv) < 2:
+        return argv
+    name = argv[0].lower()
+    hide: list[int] = []
+    if name == b"auth":
+        if len(argv) <= 3:
+            hide = list(range(1, len(argv)))
+    elif name == b"hello":
+        j = 2
+        while j < len(argv):
+            opt = argv[j].lower()
+            if opt == b"auth" and j + 2 < len(argv):
+                hide += [j + 1, j + 2]
+                j += 3
+            elif opt == b"setname" and j + 1 < len(argv):
+                j += 2
+            else:
+                break
+    elif name == b"migrate":
+        j = 6
+        while j < len(argv):
+            opt = argv[j].lower()
+            if opt == b"auth" and j + 1 < len(argv):
+                hide.append(j + 1)
+                j += 1
+            elif opt == b"auth2" and j + 2 < len(argv):
+                hide += [j + 1, j + 2]
+                j += 2
+            elif opt == b"keys":
+                break
+            j += 1
+    elif name == b"acl" and argv[1].lower() == b"setuser":
+        hide = list(range(2, len(argv)))
+    elif name == b"config" and argv[1].lower() == b"set":
+        from .config import BY_NAME
+
+        for j in range(2, len(argv) - 1, 2):
+            p = BY_NAME.get(argv[j].decode("latin-1").lower())
+            if p is not None and p.sensitive:
+                hide.append(j + 1)
+    if not hide:
+        return argv
+    out = list(argv)
+    for j in hide:
+        out[j] = REDACTED
+    return out
+
+
 PROTECTED_MODE_DENIED = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for "
     b"the default user. In this mode connections are only accepted from the loopback interface. If you want to "
