@@ -208,7 +208,10 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     c.last_cmd = last
     if type(reply) is ReplyError:
         cmd.failed_calls += 1
-        count_error(c, reply)
+        if reply is server.uncounted_error:  # a script's error already counted by the command it ran
+            server.uncounted_error = None
+        else:
+            count_error(c, reply)
     if server.memory.track:
         touch_keys(c, cmd, argv)
     if server.dirty != dirty_before and server.propagate_hook is not None and "write" in cmd.flags:
