@@ -256,8 +256,12 @@ def _sync_while_writing(master: ServerProcess, replica_cmd: list[str] | None, ex
                    timeout=60)
         assert m.info("stats")["sync_full"] - full0 == 1
         assert worst < 1.5, worst
-        # DEBUG DIGEST (Redis' dataset digest: every key, value and expiry) is equal key for key
-        assert rr.execute_command("DEBUG", "DIGEST") == m.execute_command("DEBUG", "DIGEST")
+        if encodings:
+            # DEBUG DIGEST (Redis' dataset digest: every key, value and expiry) is equal
+            assert rr.execute_command("DEBUG", "DIGEST") == m.execute_command("DEBUG", "DIGEST")
+        else:
+            # Redis 7.0 digests scores as %.17g text, 7.2 as the shortest digits: compare values
+            assert dumps(rep.port, False) == dumps(master.port, False)
         if encodings:  # Redis 7.0 has no listpack sets and other list thresholds
             keys = [k for i, k in enumerate(m.scan_iter(count=5000)) if i % 50 == 0]
             p1, p2 = m.pipeline(transaction=False), rr.pipeline(transaction=False)
