@@ -14,7 +14,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from ._resp import QUEUED, ReplyError
-from .acl import CTX_MULTI, CTX_TOPLEVEL
+from .acl import CTX_MULTI, CTX_TOPLEVEL, redacted
 from .blocking import BLOCKED
 from .commands.table import COMMANDS, Command, lookup, unknown_subcommand, wrong_arity
 from .context import REPLY_ON
@@ -373,7 +373,7 @@ def feed_monitors(c: Client, argv: list[bytes]) -> None:
     else:
         who = c.addr
     line = "%d.%06d [%d %s] %s" % (int(now), int((now % 1) * 1_000_000), c.db.id, who,
-                                   " ".join(_repr_arg(a) for a in argv))
+                                   " ".join(_repr_arg(a) for a in redacted(argv)))
     from ._resp import Status
 
     msg = Status(line.encode())
