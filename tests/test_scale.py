@@ -16,6 +16,8 @@ import redis
 from conftest import ServerProcess, wait_until
 from test_replication import link_up
 
+from fastredis.persistence.fork import children, private_dirty_kb, rss_kb
+
 KEYS = 100_000
 CONTAINERS = 300
 
@@ -136,31 +138,10 @@ def dumps(port: int, encodings: bool = True) -> dict[bytes, tuple]:
     return out
 
 
-def rss_kb(pid: int) -> int:
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
-def private_dirty_kb(pid: int) -> int:
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Private_Dirty:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
-def children(pid: int) -> list[int]:
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 @pytest.fixture(scope="module")
