@@ -495,6 +495,8 @@ class Config:
         self.from_file: set[str] = set()
         # ``user`` lines of the config file: [name, rule, ...], loaded by the ACL at start-up
         self.acl_users: list[list[bytes]] = []
+        # ``rename-command OLD NEW`` lines (lower case), applied by the server at start-up
+        self.renames: list[tuple[bytes, bytes]] = []
         # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
         self.load_modules: list[list[str]] = []
 
@@ -722,6 +724,9 @@ class Config:
         if name == "user" and len(argv) >= 2:
             self._add_user(argv, where)
             return
+        if name == "rename-command" and len(argv) == 3:
+            self._add_rename(argv, where)
+            return
         if name == "loadmodule" and len(argv) >= 2:
             self.load_modules.append(argv[1:])
             return
@@ -760,6 +765,23 @@ class Config:
         except ConfigError as e:
             raise ConfigError(str(e) + where) from None
         self.from_file.add(p.name)
+
+    def _add_rename(self, argv: list[str], where: str) -> None:
+        """``rename-command OLD NEW`` (renameCommand's checks); applied by the server at start-up."""
+        from .commands.table import COMMANDS
+
+        live = set(COMMANDS)
+        for old, new in self.renames:
+            live.discard(old)
+            if new:
+                live.add(new)
+        old, new = (a.encode("utf-8", "surrogateescape").lower() for a in argv[1:3])
+        if old not in live:
+            raise ConfigError("No such command in rename-command" + where)
+        live.discard(old)
+        if new and new in live:
+            raise ConfigError("Target command name already exists" + where)
+        self.renames.append((old, new))
 
     def _add_user(self, argv: list[str], where: str) -> None:
         """A ``user`` line (ACLAppendUserForLoading): rules checked now, loaded at start-up."""
