@@ -175,9 +175,13 @@ def test_bgsave_answers_pings_and_shares_the_dataset_pages(big):
     # the dump holds everything
     d = tempfile.mkdtemp(prefix="copy-", dir=os.path.dirname(big.dir))
     shutil.copy(os.path.join(big.dir, "dump.rdb"), os.path.join(d, "dump.rdb"))
-    other = ServerProcess(cwd=d)
+    other = ServerProcess(cwd=d, args=["--enable-debug-command", "yes"])
     try:
-        assert dumps(other.port) == dumps(big.port)
+        o = other.client()
+        assert o.dbsize() == r.dbsize()
+        assert o.execute_command("DEBUG", "DIGEST") == r.execute_command("DEBUG", "DIGEST")
+        keys = [k for i, k in enumerate(r.scan_iter(count=5000)) if i % 50 == 0]
+        assert [o.object("encoding", k) for k in keys] == [r.object("encoding", k) for k in keys]
     finally:
         other.stop()
 
