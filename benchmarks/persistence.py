@@ -35,6 +35,8 @@ from pathlib import Path
 
 import redis
 
+from fastredis.persistence.fork import children, private_dirty_kb, rss_kb
+
 ROOT = Path(__file__).resolve().parent.parent
 REDIS7 = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -110,31 +112,10 @@ class Srv:
         return self.client().info(section)
 
 
-def rss_kb(pid: int) -> int:
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
-def private_dirty_kb(pid: int) -> int:
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Private_Dirty:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
-def children(pid: int) -> list[int]:
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 class Pinger(threading.Thread):

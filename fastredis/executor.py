@@ -76,13 +76,29 @@ def reject(c: Client, cmd: Command | None, err: ReplyError) -> ReplyError:
 _by_name: dict[bytes, Command] = {}
 
 
+# the names the server answers to: the table's, unless rename-command changed some
+_live: dict[bytes, Command] = COMMANDS
+
+
+def rename_commands(renames: list[tuple[bytes, bytes]]) -> None:
+    """rename-command OLD NEW (NEW empty: the command is gone); ACL rules keep the table's names."""
+    global _live
+    live = dict(COMMANDS)
+    for old, new in renames:
+        cmd = live.pop(old.lower())
+        if new:
+            live[new.lower()] = cmd
+    _live = live
+    _by_name.clear()
+
+
 def command_named(name: bytes) -> Command | None:
     """The top-level command for argv[0] as sent (any case); None when unknown."""
     cmd = _by_name.get(name)
     if cmd is None:
-        cmd = COMMANDS.get(name)
+        cmd = _live.get(name)
         if cmd is None:
-            cmd = COMMANDS.get(name.lower())
+            cmd = _live.get(name.lower())
             if cmd is None:
                 return None
         if len(_by_name) >= 4096:

@@ -45,6 +45,10 @@ class Server:
         self.ctx.extras["restart"] = self.restart
         self.ctx.extras["server"] = self
         self._load_acl()
+        if config.renames:
+            from .executor import rename_commands
+
+            rename_commands(config.renames)
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []

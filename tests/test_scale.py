@@ -16,6 +16,8 @@ import redis
 from conftest import ServerProcess, wait_until
 from test_replication import link_up
 
+from fastredis.persistence.fork import children, private_dirty_kb, rss_kb
+
 KEYS = 100_000
 CONTAINERS = 300
 
@@ -136,31 +138,10 @@ def dumps(port: int, encodings: bool = True) -> dict[bytes, tuple]:
     return out
 
 
-def rss_kb(pid: int) -> int:
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
-def private_dirty_kb(pid: int) -> int:
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Private_Dirty:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
-def children(pid: int) -> list[int]:
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 @pytest.fixture(scope="module")
@@ -194,9 +175,13 @@ def test_bgsave_answers_pings_and_shares_the_dataset_pages(big):
     # the dump holds everything
     d = tempfile.mkdtemp(prefix="copy-", dir=os.path.dirname(big.dir))
     shutil.copy(os.path.join(big.dir, "dump.rdb"), os.path.join(d, "dump.rdb"))
-    other = ServerProcess(cwd=d)
+    other = ServerProcess(cwd=d, args=["--enable-debug-command", "yes"])
     try:
-        assert dumps(other.port) == dumps(big.port)
+        o = other.client()
+        assert o.dbsize() == r.dbsize()
+        assert o.execute_command("DEBUG", "DIGEST") == r.execute_command("DEBUG", "DIGEST")
+        keys = [k for i, k in enumerate(r.scan_iter(count=5000)) if i % 50 == 0]
+        assert [o.object("encoding", k) for k in keys] == [r.object("encoding", k) for k in keys]
     finally:
         other.stop()
 
