@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import selectors
 import shutil
@@ -22,6 +23,8 @@ import time
 
 import redis
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -32,7 +35,9 @@ def free_port() -> int:
 def start(cmd: list[str], port: int, workdir: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(cmd + ["--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir,
                                    "--maxclients", "4000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir,
+                            # this checkout's fastredis, whatever is installed
+                            env=dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")))
     deadline = time.time() + 30
     while time.time() < deadline:
         try:

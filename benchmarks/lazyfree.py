@@ -10,6 +10,7 @@ and FLUSHALL SYNC of K keys, and the active expiry of K keys with TTLs.  The tar
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from collections.abc import Callable
 
 import redis
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -31,7 +34,9 @@ def free_port() -> int:
 def start(cmd: list[str], port: int, workdir: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(cmd + ["--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir,
                                    "--enable-debug-command", "yes"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir,
+                            # this checkout's fastredis, whatever is installed
+                            env=dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")))
     deadline = time.time() + 30
     while time.time() < deadline:
         try:

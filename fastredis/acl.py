@@ -570,6 +570,7 @@ class Acl:
             self.set_default_password(cfg["requirepass"])
         cfg.on_change("requirepass", self.set_default_password)
         server.extras["acl_check_cmd"] = user_may_run  # scripting's redis.acl_check_cmd
+        cfg.user_lines = self.config_lines
 
     @property
     def allchannels_default(self) -> bool:
@@ -690,6 +691,11 @@ class Acl:
         del self.log[limit:]
 
     # -- files ---------------------------------------------------------------
+
+    def config_lines(self) -> list[str]:
+        """CONFIG REWRITE: ``user <name> <rules>`` for every user, as ACL LIST shows them."""
+        return [(b"user " + u.name + b" " + u.describe()).decode("utf-8", "surrogateescape")
+                for _n, u in sorted(self.users.items())]
 
     def load_users(self, lines: list[list[bytes]]) -> None:
         """``user`` lines of the config file (ACLLoadConfiguredUsers); raises RuleError with Redis' text."""

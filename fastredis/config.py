@@ -497,6 +497,8 @@ class Config:
         self.acl_users: list[list[bytes]] = []
         # ``rename-command OLD NEW`` lines (lower case), applied by the server at start-up
         self.renames: list[tuple[bytes, bytes]] = []
+        # CONFIG REWRITE's ``user`` lines (set by the ACL): every user, unless an aclfile holds them
+        self.user_lines: Callable[[], list[str]] | None = None
         # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
         self.load_modules: list[list[str]] = []
 
@@ -822,6 +824,8 @@ class Config:
             s = line.strip()
             if s and not s.startswith("#"):
                 words = split_args(s.encode())
+                if words and words[0].lower() == b"user" and self.user_lines is not None:
+                    continue  # rewriteConfigUserOption: the users are written again below
                 if words:
                     p = BY_NAME.get(words[0].decode(errors="replace").lower())
                     if p is not None:
@@ -837,6 +841,8 @@ class Config:
             if p.name not in done and (force_all or not self._is_default(p)) and p.name != "dir" \
                     and not p.hidden:
                 out.extend(self._directive_lines(p))
+        if self.user_lines is not None and not self.values["aclfile"]:
+            out.extend(self.user_lines())
         tmp = self.config_file + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(out) + "\n")
