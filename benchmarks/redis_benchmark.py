@@ -115,12 +115,20 @@ def pinned(cpu: int | None, argv: list[str]) -> list[str]:
 class Server:
     """A server subprocess on a free port, pinned to one CPU."""
 
-    def __init__(self, name: str, argv: list[str], cpu: int | None, pythonpath: str | None = None) -> None:
+    def __init__(self, name: str, argv: list[str], cpu: int | None, pythonpath: str | None = None,
+                 tls: str | None = None) -> None:
         self.name = name
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
         full = argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                        "--dir", self.dir]
+        # --tls: redis-benchmark talks to a TLS port beside the plain one (kept for FLUSHALL and readiness)
+        self.bench_port = self.port
+        if tls:
+            self.bench_port = free_port()
+            full += ["--tls-port", str(self.bench_port), "--tls-cert-file", os.path.join(tls, "server.crt"),
+                     "--tls-key-file", os.path.join(tls, "server.key"), "--tls-ca-cert-file",
+                     os.path.join(tls, "ca.crt")]
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
         env = dict(os.environ)
         if pythonpath:
@@ -403,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--redis-server", default="redis-server")
     ap.add_argument("--from-json", action="store_true",
                     help="do not run: rebuild the table, plot and report from --out/results.json")
+    ap.add_argument("--tls", default=None, metavar="DIR",
+                    help="benchmark over TLS with DIR/ca.crt, server.crt/.key and client.crt/.key (both servers)")
     ap.add_argument("--fastredis-path", default=None,
                     help="run fastredis from this source tree (PYTHONPATH), e.g. an older checkout")
     args = ap.parse_args(argv)
@@ -428,9 +438,13 @@ def main(argv: list[str] | None = None) -> int:
         return report(samples, info, out, args, None, saved["command"])
     servers = [
         Server("fastredis", [sys.executable, "-m", "fastredis", "--loglevel", "warning"], server_cpu,
-               args.fastredis_path),
-        Server("redis", [args.redis_server], server_cpu),
+               args.fastredis_path, args.tls),
+        Server("redis", [args.redis_server], server_cpu, None, args.tls),
     ]
+    tls_client = []
+    if args.tls:
+        tls_client = ["--tls", "--cacert", os.path.join(args.tls, "ca.crt"), "--cert",
+                      os.path.join(args.tls, "client.crt"), "--key", os.path.join(args.tls, "client.key")]
     samples: list[Sample] = []
     try:
         for rnd in range(1, args.rounds + 1):
@@ -441,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
                         n = max(100, int(args.requests * VARIANT_SHARE.get(variant, 1.0)))
                         cpu0 = srv.cpu_ns()
                         usage: dict[str, float] = {}
-                        rows, error = run_benchmark(srv.port, test, VARIANTS[variant], n, bench_cpu,
+                        rows, error = run_benchmark(srv.bench_port, test, VARIANTS[variant] + tls_client, n, bench_cpu,
                                                     args.keyspace, args.timeout, usage)
                         cpu = srv.cpu_ns() - cpu0
                         cpu_us = cpu / 1000 / (n * len(rows)) if rows and cpu0 else None

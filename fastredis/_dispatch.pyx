@@ -328,7 +328,7 @@ cdef class Dispatcher:
             self.t_buffered = t.get_write_buffer_size if t is not None else None
             self.fd = -1
             self.direct = False
-            if t is not None:
+            if t is not None and t.get_extra_info("sslcontext") is None:  # TLS: only the transport writes
                 sock = t.get_extra_info("socket")
                 if sock is not None:
                     self.fd = sock.fileno()

@@ -1,10 +1,12 @@
 """The embedded server's child process (``embed.py`` starts it): argv is the parent's ``sys.path``
-(one entry a line), the inherited listening socket's fd, the lifeline pipe's fd, then redis-server
-arguments. Kept apart from ``embed.py`` so the child imports nothing it does not need.
+(one entry a line), the inherited listening socket's fd, the lifeline pipe's fd, the handle's private
+folder (removed here when the embedding process died without stopping the server), then
+redis-server arguments. Kept apart from ``embed.py`` so the child imports nothing it does not need.
 """
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sys
 
@@ -13,9 +15,9 @@ from .config import ConfigError
 
 
 def main() -> None:
-    listen_fd, lifeline = int(sys.argv[2]), int(sys.argv[3])
+    listen_fd, lifeline, workdir = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     try:
-        config = build_config(sys.argv[4:])
+        config = build_config(sys.argv[5:])
     except ConfigError as e:
         _fatal(e)
         sys.exit(1)
@@ -29,6 +31,7 @@ def main() -> None:
     def watch_parent(server: Server) -> None:
         """When the embedding process exits (even by SIGKILL) the pipe closes: shut down."""
         def parent_gone() -> None:
+            orphaned.append(True)
             assert server.loop is not None
             server.loop.remove_reader(lifeline)
             server.log("warning", "The embedding process exited, shutting down.")
@@ -40,4 +43,8 @@ def main() -> None:
 
         server.startup_hooks.insert(0, start)
 
-    sys.exit(run(config, supervisor, [listener], setup=watch_parent))
+    orphaned: list[bool] = []
+    code = run(config, supervisor, [listener], setup=watch_parent)
+    if orphaned:  # nobody is left to call stop(): free the handle's folder (log, socket, data)
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(code)

@@ -78,6 +78,9 @@ def serve_while_busy(server: Server, runctx: Any, raw: list[_RawClient]) -> None
         if c is None or conn.closed or c is runctx.caller or c.is_master or c.is_replica or \
                 c.blocked is not None or conn.waiting or c.fd < 0:
             continue
+        t = conn.transport
+        if t is None or t.get_extra_info("ssl_object") is not None:
+            continue  # TLS: the bytes on the socket are not requests (served once the script ends)
         conns[c.fd] = conn
         poller.register(c.fd, select.POLLIN)
     listeners: dict[int, Any] = {}

@@ -450,7 +450,7 @@ PARAMS: list[Param] = [
     _p("tls-session-cache-size", "int", 20 * 1024, minimum=0),
     _p("tls-session-cache-timeout", "int", 300, minimum=0),
     _p("tls-cluster", "bool", False, validate=_check_tls),
-    _p("tls-replication", "bool", False, validate=_check_tls),
+    _p("tls-replication", "bool", False),
     _p("tls-auth-clients", "enum", "yes", choices=("no", "yes", "optional")),
     _p("tls-prefer-server-ciphers", "bool", False),
     _p("tls-session-caching", "bool", True),
@@ -495,6 +495,10 @@ class Config:
         self.from_file: set[str] = set()
         # ``user`` lines of the config file: [name, rule, ...], loaded by the ACL at start-up
         self.acl_users: list[list[bytes]] = []
+        # ``rename-command OLD NEW`` lines (lower case), applied by the server at start-up
+        self.renames: list[tuple[bytes, bytes]] = []
+        # CONFIG REWRITE's ``user`` lines (set by the ACL): every user, unless an aclfile holds them
+        self.user_lines: Callable[[], list[str]] | None = None
         # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
         self.load_modules: list[list[str]] = []
 
@@ -722,6 +726,9 @@ class Config:
         if name == "user" and len(argv) >= 2:
             self._add_user(argv, where)
             return
+        if name == "rename-command" and len(argv) == 3:
+            self._add_rename(argv, where)
+            return
         if name == "loadmodule" and len(argv) >= 2:
             self.load_modules.append(argv[1:])
             return
@@ -761,6 +768,23 @@ class Config:
             raise ConfigError(str(e) + where) from None
         self.from_file.add(p.name)
 
+    def _add_rename(self, argv: list[str], where: str) -> None:
+        """``rename-command OLD NEW`` (renameCommand's checks); applied by the server at start-up."""
+        from .commands.table import COMMANDS
+
+        live = set(COMMANDS)
+        for old, new in self.renames:
+            live.discard(old)
+            if new:
+                live.add(new)
+        old, new = (a.encode("utf-8", "surrogateescape").lower() for a in argv[1:3])
+        if old not in live:
+            raise ConfigError("No such command in rename-command" + where)
+        live.discard(old)
+        if new and new in live:
+            raise ConfigError("Target command name already exists" + where)
+        self.renames.append((old, new))
+
     def _add_user(self, argv: list[str], where: str) -> None:
         """A ``user`` line (ACLAppendUserForLoading): rules checked now, loaded at start-up."""
         from .acl import E_DUPLICATE, E_UNKNOWN, RuleError, User, merge_selector_args
@@ -798,6 +822,8 @@ class Config:
             s = line.strip()
             if s and not s.startswith("#"):
                 words = split_args(s.encode())
+                if words and words[0].lower() == b"user" and self.user_lines is not None:
+                    continue  # rewriteConfigUserOption: the users are written again below
                 if words:
                     p = BY_NAME.get(words[0].decode(errors="replace").lower())
                     if p is not None:
@@ -813,6 +839,8 @@ class Config:
             if p.name not in done and (force_all or not self._is_default(p)) and p.name != "dir" \
                     and not p.hidden:
                 out.extend(self._directive_lines(p))
+        if self.user_lines is not None and not self.values["aclfile"]:
+            out.extend(self.user_lines())
         tmp = self.config_file + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(out) + "\n")

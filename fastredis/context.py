@@ -97,6 +97,8 @@ class ServerContext:
         self.extras: dict[str, Any] = {}
         # scripting.scripts.ScriptingState, created by the first scripting command
         self.scripting: Any = None
+        # the error reply call() must not count again (a script's error from redis.call)
+        self.uncounted_error: Any = None
         # counters kept elsewhere (the request loop counts in C) and added to ``stats``/``dirty``
         # by these callbacks: sync_stats() runs them before anything reads the figures
         self.stats_sources: list[Callable[[], None]] = []

@@ -162,7 +162,7 @@ class EmbeddedServer:
             res.proc = subprocess.Popen(
                 [sys.executable, "-S", "-c", "import sys; sys.path[:] = sys.argv[1].split('\\n'); "
                  "from fastredis._embed_child import main; main()",
-                 "\n".join(path), str(listener.fileno()), str(child_end), *args],
+                 "\n".join(path), str(listener.fileno()), str(child_end), res.workdir, *args],
                 stdin=subprocess.DEVNULL, stdout=res.log, stderr=subprocess.STDOUT, env=env,
                 pass_fds=(listener.fileno(), child_end), start_new_session=True)
         finally:

@@ -344,7 +344,7 @@ class MemoryTracker:
 
     def evict(self, db: Database, key: bytes) -> None:
         ctx = self.ctx
-        db.delete(key)
+        db.delete(key, ctx.config["lazyfree-lazy-eviction"])  # big values are freed in slices (lazyfree)
         if db.access is not None:
             db.access.pop(key, None)
         ctx.stats.evicted_keys += 1

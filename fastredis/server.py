@@ -45,9 +45,14 @@ class Server:
         self.ctx.extras["restart"] = self.restart
         self.ctx.extras["server"] = self
         self._load_acl()
+        if config.renames:
+            from .executor import rename_commands
+
+            rename_commands(config.renames)
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
+        self.tls_listeners: list[asyncio.AbstractServer] = []
         busy.install(self)  # scripts past busy-reply-threshold serve the other clients
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopped: asyncio.Future[int] | None = None
@@ -72,6 +77,13 @@ class Server:
         config.on_change("client-query-buffer-limit", self._limits_changed)
         config.on_change("port", lambda v: self._rebind())
         config.on_change("bind", lambda v: self._rebind())
+        # TLS: the server context (tls-port listeners), rebuilt whole when a tls-* config changes
+        self.tls_context: Any = None
+        self._tls_rebind_pending = False
+        from .tls import TLS_CONFIGS
+
+        for name in TLS_CONFIGS + ("tls-port", "tls-replication"):
+            config.on_change(name, self._tls_changed)
         # like Redis' closeChildUnusedResourceAfterFork: a BGSAVE / BGREWRITEAOF child must not keep
         # the listening sockets, or a restart on the same port fails while an orphaned child (its
         # parent killed) still writes
@@ -102,7 +114,7 @@ class Server:
                 raise SystemExit(1)
 
     def _close_listeners_in_child(self) -> None:
-        for srv in self.listeners:
+        for srv in self.listeners + self.tls_listeners:
             for sock in getattr(srv, "sockets", None) or ():  # asyncio.Server (AbstractServer has none)
                 try:
                     os.close(sock.fileno())
@@ -124,42 +136,54 @@ class Server:
         self.connections.add(conn)
         return conn
 
-    async def _listen(self) -> None:
+    def _configure_tls(self) -> None:
+        """tlsConfigure: (re)build the server context when TLS is in use; raises TLSError."""
+        from .tls import server_context
+
+        cfg = self.config
+        if cfg["tls-port"] or cfg["tls-replication"]:
+            self.tls_context = server_context(cfg)
+        else:
+            self.tls_context = None
+
+    def _tls_changed(self, _value: Any) -> None:
+        """CONFIG SET tls-*: a new context for new connections (the TLS listeners re-open)."""
+        from .config import ConfigError
+        from .tls import TLSError
+
+        try:
+            self._configure_tls()
+        except TLSError as e:
+            self.log("warning", str(e))
+            raise ConfigError("Unable to update TLS configuration. Check server logs.") from None
+        # one CONFIG SET may change several tls-* configs: re-open the listeners once, after all
+        if self.loop is not None and not self._tls_rebind_pending:
+            self._tls_rebind_pending = True
+
+            def rebind() -> None:
+                self._tls_rebind_pending = False
+                self._rebind(tls_only=True)
+
+            self.loop.call_soon(rebind)
+
+    async def _listen(self, tls_only: bool = False) -> None:
         loop = asyncio.get_running_loop()
         port = self.config["port"]
-        binds = self.config["bind"] or ["*", "-::*"]
-        if self.inherited_sockets:
+        if tls_only:
+            port = 0
+        elif self.inherited_sockets:
             inherited, self.inherited_sockets = self.inherited_sockets, []  # a later rebind binds anew
             for sock in inherited:
                 self.listeners.append(await loop.create_server(self._factory, sock=sock,
                                                                backlog=self.config["tcp-backlog"]))
-            binds = []
-        elif port == 0:
-            binds = []
-        errors = []
-        for addr in binds:
-            optional = addr.startswith("-")
-            host = addr[1:] if optional else addr
-            if host == "*":
-                host = "0.0.0.0"
-            elif host == "::*":
-                host = "::"
-            try:
-                family = socket.AF_INET6 if ":" in host else socket.AF_INET
-                srv = await loop.create_server(self._factory, host=host, port=port, family=family,
-                                               backlog=self.config["tcp-backlog"], reuse_address=True)
-                self.listeners.append(srv)
-            except OSError as e:
-                if optional and e.errno in (97, 99, 22):  # EAFNOSUPPORT, EADDRNOTAVAIL, EINVAL
-                    continue
-                reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
-                errors.append(f"Warning: Could not create server TCP listening socket {addr.lstrip('-')}:{port}: "
-                              f"bind: {reason}")
-                if not optional:
-                    for line in errors:
-                        self.log("warning", line)
-                    self.log("warning", "Failed listening on port %d (TCP), aborting." % port)
-                    raise SystemExit(1) from None
+            port = 0
+        # TLS first: once the plain port answers, the TLS one does too
+        if self.config["tls-port"] and self.tls_context is not None:
+            await self._listen_on(self.config["tls-port"], self.tls_context)
+        if port:
+            await self._listen_on(port, None)
+        if tls_only:
+            return
         unixsocket = self.config["unixsocket"]
         if unixsocket:
             try:
@@ -171,14 +195,49 @@ class Server:
                 os.chmod(unixsocket, int(str(self.config["unixsocketperm"]), 8))
             self.listeners.append(srv)
 
-    def _rebind(self) -> None:
-        """CONFIG SET port/bind: listen on the new address, close the old listeners."""
+    async def _listen_on(self, port: int, tls: Any) -> None:
+        loop = asyncio.get_running_loop()
+        binds = self.config["bind"] or ["*", "-::*"]
+        kind = "TLS" if tls is not None else "TCP"
+        errors = []
+        for addr in binds:
+            optional = addr.startswith("-")
+            host = addr[1:] if optional else addr
+            if host == "*":
+                host = "0.0.0.0"
+            elif host == "::*":
+                host = "::"
+            try:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                srv = await loop.create_server(self._factory, host=host, port=port, family=family,
+                                               backlog=self.config["tcp-backlog"], reuse_address=True, ssl=tls)
+                if tls is not None:
+                    self.tls_listeners.append(srv)
+                else:
+                    self.listeners.append(srv)
+            except OSError as e:
+                if optional and e.errno in (97, 99, 22):  # EAFNOSUPPORT, EADDRNOTAVAIL, EINVAL
+                    continue
+                reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
+                errors.append(f"Warning: Could not create server TCP listening socket {addr.lstrip('-')}:{port}: "
+                              f"bind: {reason}")
+                if not optional:
+                    for line in errors:
+                        self.log("warning", line)
+                    self.log("warning", "Failed listening on port %d (%s), aborting." % (port, kind))
+                    raise SystemExit(1) from None
+
+    def _rebind(self, tls_only: bool = False) -> None:
+        """CONFIG SET port/bind (or a TLS change): listen anew, close the old listeners."""
         async def rebind() -> None:
-            old = self.listeners
-            self.listeners = []
+            old = self.tls_listeners
+            if not tls_only:
+                old = old + self.listeners
+                self.listeners = []
+            self.tls_listeners = []
             for srv in old:
                 srv.close()
-            await self._listen()
+            await self._listen(tls_only)
 
         if self.loop is not None:
             self.loop.create_task(rebind())
@@ -196,6 +255,14 @@ class Server:
             self.log("warning", "Warning: no config file specified, using the default config. In order to "
                      "specify a config file use fastredis-server /path/to/redis.conf")
         self.log("notice", "Running mode=standalone, port=%d." % cfg["port"])
+        from .tls import TLSError
+
+        try:
+            self._configure_tls()
+        except TLSError as e:
+            self.log("warning", str(e))
+            self.log("warning", "Failed to configure TLS. Check logs for more info.")
+            raise SystemExit(1) from None
         await self._listen()
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self._on_signal, sig)
@@ -210,7 +277,10 @@ class Server:
             result = hook()
             if inspect.isawaitable(result):
                 await result
-        self.log("notice", "Ready to accept connections tcp")
+        if cfg["port"]:
+            self.log("notice", "Ready to accept connections tcp")
+        if cfg["tls-port"]:
+            self.log("notice", "Ready to accept connections tls")
         self.supervisor.ready(replica=bool(cfg["replicaof"]))
         self._schedule_cron()
         code = await self.stopped
@@ -413,7 +483,7 @@ class Server:
         os._exit(1)
 
     def _stop(self) -> None:
-        for srv in self.listeners:
+        for srv in self.listeners + self.tls_listeners:
             srv.close()
         for conn in list(self.connections):
             conn.close()

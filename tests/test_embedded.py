@@ -126,12 +126,14 @@ def test_persistence_in_a_given_dir_survives_a_restart(tmp_path) -> None:
 def test_server_goes_away_when_the_caller_is_killed() -> None:
     code = ("import sys, time, fastredis\n"
             "srv = fastredis.embedded()\n"
-            "print(srv.pid, srv.port, flush=True)\n"
+            "print(srv.pid, srv.port, srv.dir, flush=True)\n"
             "time.sleep(60)\n")
     caller = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, cwd=str(ROOT))
     try:
         assert caller.stdout is not None
-        pid, port = map(int, caller.stdout.readline().split())
+        pid_, port_, workdir = caller.stdout.readline().split()
+        pid, port = int(pid_), int(port_)
+        assert os.path.isdir(workdir)
         assert redis.Redis(port=port).ping()
         caller.kill()
         caller.wait()
@@ -150,6 +152,7 @@ def test_server_goes_away_when_the_caller_is_killed() -> None:
             os.kill(pid, signal.SIGKILL)
             pytest.fail("the embedded server outlived its caller")
         assert port_is_free(port)
+        assert not os.path.exists(workdir)  # the orphaned server removed its folder
     finally:
         caller.kill()
         caller.wait()

@@ -471,3 +471,38 @@ def test_scripts_propagate_as_effects(tmp_path):
         srv2.stop()
     finally:
         srv.stop()
+
+
+def test_errorstats_count_script_errors_once(server, real_redis):
+    def stats(port):
+        c = RawClient(port)
+        try:
+            c.call("CONFIG", "RESETSTAT")
+            c.call("SET", "str", "abc")
+            c.call("EVAL", "return redis.call('incr','str')", "0")
+            c.call("EVAL", "return redis.pcall('incr','str')", "0")
+            c.call("EVAL", "error('x')", "0")
+            c.call("EVAL", "return {err='MY thing'}", "0")
+            c.call("EVAL", "return redis.call('nosuchcommand')", "0")
+            info = c.call("INFO", "errorstats") + c.call("INFO", "commandstats")
+        finally:
+            c.close()
+        lines = [ln for ln in info.decode().split("\r\n") if ln.startswith(("errorstat_", "cmdstat_incr",
+                                                                         "cmdstat_eval"))]
+        return sorted(ln.split(",usec")[0] + ln[ln.find(",rejected"):] if "usec" in ln else ln for ln in lines)
+
+    assert stats(server.port) == stats(real_redis.port)
+
+
+def test_big_and_self_referencing_replies(r):
+    assert r.eval("local t = {} for i = 1, 10000 do t[i] = i end return t", 0) == list(range(1, 10001))
+    r.rpush("big", *range(6000))
+    assert len(r.eval("return redis.call('lrange', 'big', 0, -1)", 0)) == 6000
+    # a table containing itself ends in an error reply deep down, and the server stays up
+    deep = r.eval("local t = {} t[1] = t return t", 0)
+    depth = 0
+    while isinstance(deep, list):
+        deep = deep[0]
+        depth += 1
+    assert isinstance(deep, redis.ResponseError) and depth > 10
+    assert r.ping()

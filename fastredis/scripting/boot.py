@@ -220,7 +220,7 @@ G._G = ENV
 -- the reply classifier (luaReplyToRedisReply's table cases, raw lookups)
 local function classify(t)
   local v = rawget(t, 'err')
-  if type(v) == 'string' then return 'err', v end
+  if type(v) == 'string' then return 'err', v, rawget(t, 'ignore_error_stats_update') == true end
   v = rawget(t, 'ok')
   if type(v) == 'string' then return 'ok', v end
   v = rawget(t, 'double')
@@ -252,7 +252,7 @@ local function errinfo(e)
   if type(m) ~= 'string' and type(m) ~= 'number' then m = nil end
   if type(s) ~= 'string' and type(s) ~= 'number' then s = nil end
   if type(l) ~= 'string' and type(l) ~= 'number' then l = nil end
-  return m, s, l
+  return m, s, l, e.ignore_error_stats_update == true
 end
 
 -- the script timeout hook (luaMaskCountHook)

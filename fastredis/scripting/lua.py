@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ..context import Client, ServerContext
 
 INT64_MIN = -(2**63)
+MAX_REPLY_DEPTH = 200  # nesting of a script's reply before "reached lua stack limit"
 LOG_LEVELS = ("debug", "verbose", "notice", "warning")
 
 # script flags (shebang / register_function)
@@ -267,14 +268,17 @@ class LuaEngine:
     def _error_reply(self, err: Any, funcname: str) -> ReplyError:
         info = self.errinfo(err)
         if not isinstance(info, tuple):
-            info = (info, None, None)
-        msg, source, line = info
+            info = (info, None, None, None)
+        msg, source, line, ignore = (tuple(info) + (None, None, None))[:4]
         if msg is None:
             return ReplyError(b"ERR Error running script %s, execution failure" % funcname.encode())
         msg = _tobytes(msg)
         if line is not None and source is not None:
             msg += b" script: %s, on %s:%s." % (funcname.encode(), _tobytes(source), _tobytes(line))
-        return ReplyError(_oneline(msg))
+        reply = ReplyError(_oneline(msg))
+        if ignore:
+            self.server.uncounted_error = reply
+        return reply
 
     # -- redis.call / pcall ----------------------------------------------------
 
@@ -347,16 +351,23 @@ class LuaEngine:
                     err = gate(lc)
                     if err is not None:
                         _executor.reject(lc, cmd, err)
-                        return True, self.err_table(b"-" + err.message)
+                        return True, self._counted_err(b"-" + err.message)
         if write:
             ctx.write_dirty = True
         reply = _executor.call(lc, cmd, argv)
         if type(reply) is ReplyError:
-            return True, self.err_table(b"-" + reply.message)
+            return True, self._counted_err(b"-" + reply.message)
         return False, self.to_lua(reply, lc.resp)
 
-    def _reject(self, cmd: Any, msg: bytes) -> tuple[bool, Any]:
+    def _counted_err(self, msg: bytes) -> Any:
+        """The error table of a command's error: already in errorstats, so the script's error
+        reply that carries it is not counted again (ignore_error_stats_update)."""
         t = self.err_table(msg)
+        t[b"ignore_error_stats_update"] = True
+        return t
+
+    def _reject(self, cmd: Any, msg: bytes) -> tuple[bool, Any]:
+        t = self._counted_err(msg)
         _executor.reject(self.client, cmd, ReplyError(t[b"err"]))
         return True, t
 
@@ -538,7 +549,7 @@ class LuaEngine:
             return self.table_from([self.to_lua(x, resp) for x in v])
         return False if resp == 2 else None
 
-    def to_reply(self, v: Any, script_resp: int, client_resp: int) -> Any:
+    def to_reply(self, v: Any, script_resp: int, client_resp: int, depth: int = 0) -> Any:
         """A Lua value as the reply sent to the client (luaReplyToRedisReply)."""
         t = type(v)
         if t is bytes:
@@ -555,12 +566,18 @@ class LuaEngine:
             return v
         if self._lua_type(v) != "table":
             return None
+        if depth >= MAX_REPLY_DEPTH:  # a table that contains itself: Redis runs out of Lua stack
+            return ReplyError("ERR reached lua stack limit")
+        depth += 1
         info = self.classify(v)
         kind = info[0]
         if kind == b"arr":
-            return [self.to_reply(x, script_resp, client_resp) for x in info[2:]]
+            return [self.to_reply(x, script_resp, client_resp, depth) for x in info[2:]]
         if kind == b"err":
-            return ReplyError(_oneline(info[1]))
+            err = ReplyError(_oneline(info[1]))
+            if info[2]:
+                self.server.uncounted_error = err
+            return err
         if kind == b"ok":
             return Status(info[1].replace(b"\r", b" ").replace(b"\n", b" "))
         if kind == b"double":
@@ -577,13 +594,14 @@ class LuaEngine:
         if kind == b"map":
             out: dict[Any, Any] = {}
             for k, x in info[1].items():
-                out[_hashable(self.to_reply(k, script_resp, client_resp))] = self.to_reply(x, script_resp, client_resp)
+                out[_hashable(self.to_reply(k, script_resp, client_resp, depth))] = \
+                    self.to_reply(x, script_resp, client_resp, depth)
             return out
         if kind == b"set":
-            return SetReply([self.to_reply(k, script_resp, client_resp) for k in info[1].keys()])
+            return SetReply([self.to_reply(k, script_resp, client_resp, depth) for k in info[1].keys()])
         # a long array: element by element
         t_ = v
-        return [self.to_reply(t_[i], script_resp, client_resp) for i in range(1, info[1] + 1)]
+        return [self.to_reply(t_[i], script_resp, client_resp, depth) for i in range(1, info[1] + 1)]
 
 
 RAND = Lrand48()
