@@ -547,6 +547,8 @@ class Config:
                         v = parse_memory(t)
                 except ConfigError:
                     raise ConfigError("argument must be a memory or percent value") from None
+                if v < -100:
+                    raise ConfigError("percentage argument must be less or equal to 100")
             else:
                 if t.startswith("-"):
                     raise ConfigError("argument must be a memory value")
