@@ -196,8 +196,9 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     server = c.server
     dirty_before = server.dirty
     c.propagate_argv = None
-    if server.monitors and "admin" not in cmd.flags and "skip-monitor" not in cmd.flags:
-        feed_monitors(c, argv)
+    # MONITOR sees a command once it ran (call()), so EXEC follows the commands of its transaction
+    # and SELECT shows the new db; the arguments as received (a handler may rewrite its argv)
+    shown = argv[:] if server.monitors and "admin" not in cmd.flags and "skip-monitor" not in cmd.flags else None
     t0 = _perf()
     try:
         reply = cmd.handler(c, argv)  # type: ignore[misc]
@@ -209,6 +210,8 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     except Exception as e:  # a bug must never kill the server or reach the client as a traceback
         reply = internal_error(c, cmd, e)
     ns = _perf() - t0
+    if shown is not None:
+        feed_monitors(c, shown)
     cmd.usec += ns // 1000
     cmd.calls += 1
     obs = server.observer
