@@ -35,6 +35,8 @@ from pathlib import Path
 
 import redis
 
+from fastredis.persistence.fork import children, private_dirty_kb, rss_kb
+
 ROOT = Path(__file__).resolve().parent.parent
 REDIS7 = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -110,31 +112,10 @@ class Srv:
         return self.client().info(section)
 
 
-def rss_kb(pid: int) -> int:
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
-def private_dirty_kb(pid: int) -> int:
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Private_Dirty:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
-def children(pid: int) -> list[int]:
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 class Pinger(threading.Thread):
@@ -313,6 +294,7 @@ def main() -> None:
     ap.add_argument("--sync-timeout", type=int, default=300)
     ap.add_argument("--json", help="write the figures as JSON here")
     ap.add_argument("--md", help="append the markdown table to this file")
+    ap.add_argument("--plot", help="write a bar chart of the fastredis/Redis time ratios (PNG) here")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="fastredis-persist-")
     results: dict = {"args": vars(a), "save": {}, "sync": {}}
@@ -366,6 +348,41 @@ def main() -> None:
     if a.md:
         with open(a.md, "a") as f:
             f.write("\n".join(table) + "\n")
+    if a.plot:
+        plot(results, a.plot)
+
+
+def plot(results: dict, path: str) -> None:
+    """Time ratios (fastredis / Redis, or / Redis-to-Redis for syncs) as bars, the 2x target as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, ratios = [], []
+    save = results.get("save", {})
+    if "fastredis" in save and "redis" in save:
+        for k, name in (("save_s", "BGSAVE"), ("load_s", "load")):
+            labels.append(name)
+            ratios.append(save["fastredis"][k] / save["redis"][k])
+    sync = results.get("sync", {})
+    for key, res in sync.items():
+        pair, mode = key.split("-", 1)
+        ref = sync.get("rr-" + mode)
+        if pair == "rr" or ref is None:
+            continue
+        labels.append("sync %s %s" % ({"ff": "f->f", "fr": "f->r", "rf": "r->f"}[pair], mode))
+        ratios.append(res["sync_s"] / ref["sync_s"])
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.bar(labels, ratios, color=["tab:green" if r <= 2 else "tab:red" for r in ratios])
+    ax.axhline(2.0, color="gray", linestyle="--", label="target (2x)")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_ylabel("wall time, fastredis / Redis")
+    ax.set_title("Persistence and full sync at %d keys" % results["args"]["keys"])
+    ax.legend()
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":

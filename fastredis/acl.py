@@ -570,6 +570,7 @@ class Acl:
             self.set_default_password(cfg["requirepass"])
         cfg.on_change("requirepass", self.set_default_password)
         server.extras["acl_check_cmd"] = user_may_run  # scripting's redis.acl_check_cmd
+        cfg.user_lines = self.config_lines
 
     @property
     def allchannels_default(self) -> bool:
@@ -691,6 +692,11 @@ class Acl:
 
     # -- files ---------------------------------------------------------------
 
+    def config_lines(self) -> list[str]:
+        """CONFIG REWRITE: ``user <name> <rules>`` for every user, as ACL LIST shows them."""
+        return [(b"user " + u.name + b" " + u.describe()).decode("utf-8", "surrogateescape")
+                for _n, u in sorted(self.users.items())]
+
     def load_users(self, lines: list[list[bytes]]) -> None:
         """``user`` lines of the config file (ACLLoadConfiguredUsers); raises RuleError with Redis' text."""
         seen: set[bytes] = set()
@@ -804,6 +810,91 @@ class Acl:
                 any(not _channel_ok(upcoming, ch, False) for ch in x.shard_channels)
             if kill:
                 x.close()
+
+
+REDACTED = b"(redacted)"
+
+
+def redacted(argv: list[bytes]) -> list[bytes]:
+    """argv as MONITOR and SLOWLOG show it: secrets replaced (redactClientCommandArgument).
+
+    AUTH's arguments, HELLO's AUTH username and password, MIGRATE's AUTH/AUTH2 credentials,
+    every ACL SETUSER rule and the value of a sensitive config in CONFIG SET.
+    """
+    if len(argv) < 2:
+        return argv
+    name = argv[0].lower()
+    hide: list[int] = []
+    if name == b"auth":
+        if len(argv) <= 3:
+            hide = list(range(1, len(argv)))
+    elif name == b"hello":
+        j = 2
+        while j < len(argv):
+            opt = argv[j].lower()
+            if opt == b"auth" and j + 2 < len(argv):
+                hide += [j + 1, j + 2]
+                j += 3
+            elif opt == b"setname" and j + 1 < len(argv):
+                j += 2
+            else:
+                break
+    elif name == b"migrate":
+        j = 6
+        while j < len(argv):
+            opt = argv[j].lower()
+            if opt == b"auth" and j + 1 < len(argv):
+                hide.append(j + 1)
+                j += 1
+            elif opt == b"auth2" and j + 2 < len(argv):
+                hide += [j + 1, j + 2]
+                j += 2
+            elif opt == b"keys":
+                break
+            j += 1
+    elif name == b"acl" and argv[1].lower() == b"setuser":
+        hide = list(range(2, len(argv)))
+    elif name == b"config" and argv[1].lower() == b"set":
+        from .config import BY_NAME
+
+        for j in range(2, len(argv) - 1, 2):
+            p = BY_NAME.get(argv[j].decode("latin-1").lower())
+            if p is not None and p.sensitive:
+                hide.append(j + 1)
+    if not hide:
+        return argv
+    out = list(argv)
+    for j in hide:
+        out[j] = REDACTED
+    return out
+
+
+PROTECTED_MODE_DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for "
+    b"the default user. In this mode connections are only accepted from the loopback interface. If you want to "
+    b"connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable "
+    b"protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting "
+    b"to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    b"internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just "
+    b"disable the protected mode by editing the Redis configuration file, and setting the protected mode option "
+    b"to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart "
+    b"it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: "
+    b"You only need to do one of the above things in order for the server to start accepting connections from "
+    b"the outside.\r\n")
+
+
+def is_loopback(host: str | None) -> bool:
+    """connIsLocal: a unix socket (no host), 127.0.0.0/8 or ::1 (also IPv4-mapped)."""
+    if not host:
+        return True
+    if host.startswith("::ffff:"):
+        host = host[7:]
+    return host.startswith("127.") or host == "::1"
+
+
+def protected_mode_refuses(server: ServerContext, peer_host: str | None) -> bool:
+    """clientAcceptHandler: protected mode and a password-less default user accept loopback peers only."""
+    return bool(server.config["protected-mode"]) and server.acl.default.nopass and not is_loopback(peer_host)
 
 
 def check_for(c: Client, cmd: Command, argv: list[bytes], context: bytes = CTX_LUA) -> bytes | None:

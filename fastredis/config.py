@@ -495,6 +495,10 @@ class Config:
         self.from_file: set[str] = set()
         # ``user`` lines of the config file: [name, rule, ...], loaded by the ACL at start-up
         self.acl_users: list[list[bytes]] = []
+        # ``rename-command OLD NEW`` lines (lower case), applied by the server at start-up
+        self.renames: list[tuple[bytes, bytes]] = []
+        # CONFIG REWRITE's ``user`` lines (set by the ACL): every user, unless an aclfile holds them
+        self.user_lines: Callable[[], list[str]] | None = None
         # ``loadmodule path [args]`` lines, loaded by the server at start-up (module_loader)
         self.load_modules: list[list[str]] = []
 
@@ -543,6 +547,8 @@ class Config:
                         v = parse_memory(t)
                 except ConfigError:
                     raise ConfigError("argument must be a memory or percent value") from None
+                if v < -100:
+                    raise ConfigError("percentage argument must be less or equal to 100")
             else:
                 if t.startswith("-"):
                     raise ConfigError("argument must be a memory value")
@@ -612,8 +618,7 @@ class Config:
         if not any(c in pattern for c in b"*?["):
             p = BY_NAME.get(text.lower())
             if p is not None and p.name != "rename-command" and text.lower() not in seen:
-                seen.add(text.lower())
-                seen.add(p.name)
+                seen.add(text.lower())  # an alias asked by name is listed beside its canonical name
                 out.append(text)
             return out
         pat = pattern.lower()
@@ -722,11 +727,16 @@ class Config:
         if name == "user" and len(argv) >= 2:
             self._add_user(argv, where)
             return
+        if name == "rename-command" and len(argv) == 3:
+            self._add_rename(argv, where)
+            return
         if name == "loadmodule" and len(argv) >= 2:
             self.load_modules.append(argv[1:])
             return
         if p is None:
             raise ConfigError("Bad directive or wrong number of arguments" + where)
+        if p.name == "save" and len(argv) == 1:
+            argv = [argv[0], ""]  # a bare ``save`` line is ``save ""`` (Redis 7.2)
         if len(argv) < 2:
             raise ConfigError("wrong number of arguments" + where)
         if p.name == "save":
@@ -760,6 +770,23 @@ class Config:
         except ConfigError as e:
             raise ConfigError(str(e) + where) from None
         self.from_file.add(p.name)
+
+    def _add_rename(self, argv: list[str], where: str) -> None:
+        """``rename-command OLD NEW`` (renameCommand's checks); applied by the server at start-up."""
+        from .commands.table import COMMANDS
+
+        live = set(COMMANDS)
+        for old, new in self.renames:
+            live.discard(old)
+            if new:
+                live.add(new)
+        old, new = (a.encode("utf-8", "surrogateescape").lower() for a in argv[1:3])
+        if old not in live:
+            raise ConfigError("No such command in rename-command" + where)
+        live.discard(old)
+        if new and new in live:
+            raise ConfigError("Target command name already exists" + where)
+        self.renames.append((old, new))
 
     def _add_user(self, argv: list[str], where: str) -> None:
         """A ``user`` line (ACLAppendUserForLoading): rules checked now, loaded at start-up."""
@@ -798,6 +825,8 @@ class Config:
             s = line.strip()
             if s and not s.startswith("#"):
                 words = split_args(s.encode())
+                if words and words[0].lower() == b"user" and self.user_lines is not None:
+                    continue  # rewriteConfigUserOption: the users are written again below
                 if words:
                     p = BY_NAME.get(words[0].decode(errors="replace").lower())
                     if p is not None:
@@ -813,6 +842,8 @@ class Config:
             if p.name not in done and (force_all or not self._is_default(p)) and p.name != "dir" \
                     and not p.hidden:
                 out.extend(self._directive_lines(p))
+        if self.user_lines is not None and not self.values["aclfile"]:
+            out.extend(self.user_lines())
         tmp = self.config_file + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(out) + "\n")

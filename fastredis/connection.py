@@ -74,6 +74,7 @@ class Connection(asyncio.Protocol):
         server = self.server
         sock = transport.get_extra_info("socket")
         addr = laddr = ""
+        peer_host: str | None = None  # None: a unix socket (always local)
         fd = -1
         if sock is not None:
             fd = sock.fileno()
@@ -84,6 +85,7 @@ class Connection(asyncio.Protocol):
                     pass
                 peer = transport.get_extra_info("peername")
                 local = transport.get_extra_info("sockname")
+                peer_host = peer[0] if peer else ""
                 addr = _fmt_addr(peer)
                 laddr = _fmt_addr(local)
             else:
@@ -96,6 +98,14 @@ class Connection(asyncio.Protocol):
         if len(server.clients) >= server.config["maxclients"]:
             server.stats.rejected_connections += 1
             transport.write(MAX_CLIENTS_ERROR)  # type: ignore[attr-defined]
+            transport.close()
+            self.closed = True
+            return
+        from .acl import PROTECTED_MODE_DENIED, protected_mode_refuses
+
+        if protected_mode_refuses(server, peer_host):
+            server.stats.rejected_connections += 1
+            transport.write(PROTECTED_MODE_DENIED)  # type: ignore[attr-defined]
             transport.close()
             self.closed = True
             return

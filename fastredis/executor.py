@@ -14,7 +14,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from ._resp import QUEUED, ReplyError
-from .acl import CTX_MULTI, CTX_TOPLEVEL
+from .acl import CTX_MULTI, CTX_TOPLEVEL, redacted
 from .blocking import BLOCKED
 from .commands.table import COMMANDS, Command, lookup, unknown_subcommand, wrong_arity
 from .context import REPLY_ON
@@ -76,13 +76,29 @@ def reject(c: Client, cmd: Command | None, err: ReplyError) -> ReplyError:
 _by_name: dict[bytes, Command] = {}
 
 
+# the names the server answers to: the table's, unless rename-command changed some
+_live: dict[bytes, Command] = COMMANDS
+
+
+def rename_commands(renames: list[tuple[bytes, bytes]]) -> None:
+    """rename-command OLD NEW (NEW empty: the command is gone); ACL rules keep the table's names."""
+    global _live
+    live = dict(COMMANDS)
+    for old, new in renames:
+        cmd = live.pop(old.lower())
+        if new:
+            live[new.lower()] = cmd
+    _live = live
+    _by_name.clear()
+
+
 def command_named(name: bytes) -> Command | None:
     """The top-level command for argv[0] as sent (any case); None when unknown."""
     cmd = _by_name.get(name)
     if cmd is None:
-        cmd = COMMANDS.get(name)
+        cmd = _live.get(name)
         if cmd is None:
-            cmd = COMMANDS.get(name.lower())
+            cmd = _live.get(name.lower())
             if cmd is None:
                 return None
         if len(_by_name) >= 4096:
@@ -180,8 +196,9 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     server = c.server
     dirty_before = server.dirty
     c.propagate_argv = None
-    if server.monitors and "admin" not in cmd.flags and "skip-monitor" not in cmd.flags:
-        feed_monitors(c, argv)
+    # MONITOR sees a command once it ran (call()), so EXEC follows the commands of its transaction
+    # and SELECT shows the new db; the arguments as received (a handler may rewrite its argv)
+    shown = argv[:] if server.monitors and "admin" not in cmd.flags and "skip-monitor" not in cmd.flags else None
     t0 = _perf()
     try:
         reply = cmd.handler(c, argv)  # type: ignore[misc]
@@ -193,6 +210,8 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     except Exception as e:  # a bug must never kill the server or reach the client as a traceback
         reply = internal_error(c, cmd, e)
     ns = _perf() - t0
+    if shown is not None:
+        feed_monitors(c, shown)
     cmd.usec += ns // 1000
     cmd.calls += 1
     obs = server.observer
@@ -373,7 +392,7 @@ def feed_monitors(c: Client, argv: list[bytes]) -> None:
     else:
         who = c.addr
     line = "%d.%06d [%d %s] %s" % (int(now), int((now % 1) * 1_000_000), c.db.id, who,
-                                   " ".join(_repr_arg(a) for a in argv))
+                                   " ".join(_repr_arg(a) for a in redacted(argv)))
     from ._resp import Status
 
     msg = Status(line.encode())

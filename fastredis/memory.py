@@ -232,16 +232,18 @@ class MemoryTracker:
     clients = 0  # the clients' buffers, summed by the cron (a walk over every client)
 
     def cron(self) -> None:
-        """Every cron tick: the clients' buffers, stale access entries, eviction."""
-        total = 0
-        for c in list(self.ctx.clients.values()):
-            total += c.query_buffer_len() + c.output_buffer_len()
-        self.clients = total
+        """Every cron tick: stale access entries; with maxmemory, the clients' buffers and eviction."""
         self.ticks = getattr(self, "ticks", 0) + 1
         if self.track and self.ticks % 10 == 0:
             self.prune()
         if self.maxmemory:
+            total = 0
+            for c in list(self.ctx.clients.values()):
+                total += c.query_buffer_len() + c.output_buffer_len()
+            self.clients = total
             self.perform_evictions()
+        else:
+            self.clients = 0  # INFO sums the buffers itself
 
     # -- access bookkeeping ---------------------------------------------------------
 
@@ -342,7 +344,7 @@ class MemoryTracker:
 
     def evict(self, db: Database, key: bytes) -> None:
         ctx = self.ctx
-        db.delete(key)
+        db.delete(key, ctx.config["lazyfree-lazy-eviction"])  # big values are freed in slices (lazyfree)
         if db.access is not None:
             db.access.pop(key, None)
         ctx.stats.evicted_keys += 1

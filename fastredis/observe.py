@@ -147,7 +147,10 @@ SKIP_SLOWLOG = frozenset(("auth", "hello", "exec"))
 
 
 def slowlog_argv(argv: list[bytes]) -> list[bytes]:
-    """slowlogCreateEntry's argument list: 32 at most, each cut at 128 bytes."""
+    """slowlogCreateEntry's argument list: 32 at most, each cut at 128 bytes, secrets redacted."""
+    from .acl import redacted
+
+    argv = redacted(argv)
     argc = len(argv)
     slargc = min(argc, SLOWLOG_ENTRY_MAX_ARGC)
     out = []

@@ -30,6 +30,15 @@ from .supervise import Supervisor
 from .version import REDIS_VERSION
 
 
+class _ListenError(Exception):
+    """Binding failed: the warning lines to log; ``optional``: a ``-`` address."""
+
+    def __init__(self, lines: list[str], optional: bool = False) -> None:
+        super().__init__(lines)
+        self.lines = lines
+        self.optional = optional
+
+
 class Server:
     """A running fastredis server."""
 
@@ -45,10 +54,18 @@ class Server:
         self.ctx.extras["restart"] = self.restart
         self.ctx.extras["server"] = self
         self._load_acl()
+        if config.renames:
+            from .executor import rename_commands
+
+            rename_commands(config.renames)
         self.ctx.extras["executable"] = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
         self.connections: set[Connection] = set()
         self.listeners: list[asyncio.AbstractServer] = []
         self.tls_listeners: list[asyncio.AbstractServer] = []
+        # plain TCP listeners by (bind entry, port); sockets bound but not yet served; inherited ones
+        self._tcp: dict[tuple[str, int], list[asyncio.AbstractServer]] = {}
+        self._pending: dict[tuple[str, int], list[socket.socket]] = {}
+        self._inherited: list[asyncio.AbstractServer] = []
         busy.install(self)  # scripts past busy-reply-threshold serve the other clients
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopped: asyncio.Future[int] | None = None
@@ -71,8 +88,8 @@ class Server:
         config.on_change("loglevel", self.logger.set_level)
         config.on_change("proto-max-bulk-len", self._limits_changed)
         config.on_change("client-query-buffer-limit", self._limits_changed)
-        config.on_change("port", lambda v: self._rebind())
-        config.on_change("bind", lambda v: self._rebind())
+        config.on_change("port", lambda v: self._rebind_tcp("port"))
+        config.on_change("bind", lambda v: self._rebind_tcp("bind"))
         # TLS: the server context (tls-port listeners), rebuilt whole when a tls-* config changes
         self.tls_context: Any = None
         self._tls_rebind_pending = False
@@ -164,22 +181,35 @@ class Server:
 
     async def _listen(self, tls_only: bool = False) -> None:
         loop = asyncio.get_running_loop()
-        port = self.config["port"]
-        if tls_only:
-            port = 0
-        elif self.inherited_sockets:
-            inherited, self.inherited_sockets = self.inherited_sockets, []  # a later rebind binds anew
-            for sock in inherited:
-                self.listeners.append(await loop.create_server(self._factory, sock=sock,
-                                                               backlog=self.config["tcp-backlog"]))
-            port = 0
         # TLS first: once the plain port answers, the TLS one does too
         if self.config["tls-port"] and self.tls_context is not None:
-            await self._listen_on(self.config["tls-port"], self.tls_context)
-        if port:
-            await self._listen_on(port, None)
+            try:
+                bound = self._bind_all(self.config["tls-port"], self.config["bind"] or ["*", "-::*"])
+            except _ListenError as e:
+                if tls_only:  # CONFIG SET tls-*: the server keeps running without the TLS port
+                    for line in e.lines:
+                        self.log("warning", line)
+                else:
+                    self._listen_failed(e, self.config["tls-port"], "TLS")
+            else:
+                for socks in bound.values():
+                    for sock in socks:
+                        self.tls_listeners.append(await loop.create_server(
+                            self._factory, sock=sock, backlog=self.config["tcp-backlog"], ssl=self.tls_context))
         if tls_only:
             return
+        if self.inherited_sockets:
+            inherited, self.inherited_sockets = self.inherited_sockets, []  # a later rebind binds anew
+            for sock in inherited:
+                srv = await loop.create_server(self._factory, sock=sock, backlog=self.config["tcp-backlog"])
+                self.listeners.append(srv)
+                self._inherited.append(srv)
+        elif self.config["port"]:
+            try:
+                self._bind_tcp()
+            except _ListenError as e:
+                self._listen_failed(e, self.config["port"], "TCP")
+        await self._serve_pending()
         unixsocket = self.config["unixsocket"]
         if unixsocket:
             try:
@@ -191,49 +221,123 @@ class Server:
                 os.chmod(unixsocket, int(str(self.config["unixsocketperm"]), 8))
             self.listeners.append(srv)
 
-    async def _listen_on(self, port: int, tls: Any) -> None:
-        loop = asyncio.get_running_loop()
-        binds = self.config["bind"] or ["*", "-::*"]
-        kind = "TLS" if tls is not None else "TCP"
-        errors = []
+    def _listen_failed(self, e: _ListenError, port: int, kind: str) -> None:
+        for line in e.lines:
+            self.log("warning", line)
+        self.log("warning", "Failed listening on port %d (%s), aborting." % (port, kind))
+        raise SystemExit(1) from None
+
+    def _bind_one(self, addr: str, port: int) -> list[socket.socket]:
+        """Bind one ``bind`` entry (listenToPort); [] when an optional (``-``) address is unavailable."""
+        optional = addr.startswith("-")
+        host = addr[1:] if optional else addr
+        if host == "*":
+            host = "0.0.0.0"
+        elif host == "::*":
+            host = "::"
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        socks: list[socket.socket] = []
+        try:
+            for fam, kind, proto, _name, sa in socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0,
+                                                                  socket.AI_PASSIVE):
+                sock = socket.socket(fam, kind, proto)
+                socks.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if fam == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(sa)
+                sock.listen(self.config["tcp-backlog"])
+                sock.setblocking(False)
+        except OSError as e:
+            for sock in socks:
+                sock.close()
+            if optional and e.errno in (97, 99, 22):  # EAFNOSUPPORT, EADDRNOTAVAIL, EINVAL
+                return []
+            reason = os.strerror(e.errno) if e.errno and e.errno > 0 else (e.strerror or str(e))
+            raise _ListenError([f"Warning: Could not create server TCP listening socket {addr.lstrip('-')}:{port}: "
+                                f"bind: {reason}"], optional) from None
+        return socks
+
+    def _bind_all(self, port: int, binds: list[str]) -> dict[str, list[socket.socket]]:
+        """Bind every address or none: a required address that fails closes what was bound."""
+        bound: dict[str, list[socket.socket]] = {}
+        skipped: list[str] = []
         for addr in binds:
-            optional = addr.startswith("-")
-            host = addr[1:] if optional else addr
-            if host == "*":
-                host = "0.0.0.0"
-            elif host == "::*":
-                host = "::"
             try:
-                family = socket.AF_INET6 if ":" in host else socket.AF_INET
-                srv = await loop.create_server(self._factory, host=host, port=port, family=family,
-                                               backlog=self.config["tcp-backlog"], reuse_address=True, ssl=tls)
-                if tls is not None:
-                    self.tls_listeners.append(srv)
-                else:
-                    self.listeners.append(srv)
-            except OSError as e:
-                if optional and e.errno in (97, 99, 22):  # EAFNOSUPPORT, EADDRNOTAVAIL, EINVAL
+                bound[addr] = self._bind_one(addr, port)
+            except _ListenError as e:
+                if e.optional:
+                    skipped += e.lines
                     continue
-                reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
-                errors.append(f"Warning: Could not create server TCP listening socket {addr.lstrip('-')}:{port}: "
-                              f"bind: {reason}")
-                if not optional:
-                    for line in errors:
-                        self.log("warning", line)
-                    self.log("warning", "Failed listening on port %d (%s), aborting." % (port, kind))
-                    raise SystemExit(1) from None
+                for socks in bound.values():
+                    for sock in socks:
+                        sock.close()
+                raise _ListenError(skipped + e.lines) from None
+        return bound
+
+    def _bind_tcp(self) -> None:
+        """Bind the addresses of ``port``/``bind`` not bound yet, release the others (changeListener).
+
+        The binding is synchronous so that CONFIG SET can answer an error and roll back; an address
+        kept from before keeps its listener, so a rollback to the old values finds it still open.
+        """
+        port = self.config["port"]
+        binds = self.config["bind"] or ["*", "-::*"]
+        want = {(addr, port) for addr in binds} if port else set()
+        missing = [addr for addr, p in want if (addr, p) not in self._tcp]
+        bound = self._bind_all(port, missing) if missing else {}
+        for key in [k for k in self._tcp if k not in want]:
+            for srv in self._tcp.pop(key):
+                srv.close()
+                self.listeners.remove(srv)
+            for sock in self._pending.pop(key, ()):
+                sock.close()
+        for srv in self._inherited:
+            srv.close()
+            self.listeners.remove(srv)
+        self._inherited = []
+        for addr, socks in bound.items():
+            self._tcp[(addr, port)] = []
+            self._pending[(addr, port)] = socks
+
+    async def _serve_pending(self) -> None:
+        """Hand the sockets bound by ``_bind_tcp`` to the event loop."""
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            key, socks = self._pending.popitem()
+            for sock in socks:
+                srv = await loop.create_server(self._factory, sock=sock, backlog=self.config["tcp-backlog"])
+                self._tcp[key].append(srv)
+                self.listeners.append(srv)
+
+    def _rebind_tcp(self, what: str) -> None:
+        """CONFIG SET port/bind: an address that cannot be bound fails the CONFIG SET (it rolls back)."""
+        from .config import ConfigError
+
+        if self.loop is None:
+            return
+        try:
+            self._bind_tcp()
+        except _ListenError as e:
+            for line in e.lines:
+                self.log("warning", line)
+            if what == "bind":
+                self.log("warning", "Failed to bind")
+            self.log("warning", "Failed applying new configuration. Possibly related to new %s setting. "
+                     "Restoring previous settings." % what)
+            raise ConfigError("Failed to bind to specified addresses." if what == "bind"
+                              else "Unable to listen on this port. Check server logs.") from None
+        if self._pending:
+            self.loop.create_task(self._serve_pending())
 
     def _rebind(self, tls_only: bool = False) -> None:
-        """CONFIG SET port/bind (or a TLS change): listen anew, close the old listeners."""
+        """A TLS change: re-open the TLS listeners."""
         async def rebind() -> None:
             old = self.tls_listeners
-            if not tls_only:
-                old = old + self.listeners
-                self.listeners = []
             self.tls_listeners = []
             for srv in old:
                 srv.close()
-            await self._listen(tls_only)
+            await self._listen(tls_only=True)
 
         if self.loop is not None:
             self.loop.create_task(rebind())

@@ -627,3 +627,57 @@ def test_scripts_run_with_the_callers_permissions(srv):
     assert b"user=lua" in fields[b"client-info"]
     raw.close()
     admin.close()
+
+
+def test_replica_of_a_redis_master_with_acl_users(tmp_path):
+    """masteruser + masterauth: a fastredis replica syncs from a real Redis whose default user is off."""
+    conf = tmp_path / "m.conf"
+    conf.write_text("user default off\nuser admin on >adminpw ~* &* +@all\n"
+                    "user repl on >replpw +psync +replconf +ping\n")
+    master = ServerProcess(cmd=[REDIS_SERVER, str(conf)], wait=False)
+    replica = None
+    try:
+        def noauth() -> bool:
+            try:
+                return RawClient(master.port).call("PING").startswith(b"-NOAUTH")
+            except OSError:
+                return False
+
+        wait_until(noauth)
+        admin = redis.Redis(port=master.port, username="admin", password="adminpw")
+        admin.set("k", "v")
+        replica = ServerProcess(args=["--replicaof", "127.0.0.1", str(master.port), "--masteruser", "repl",
+                                      "--masterauth", "replpw"])
+        rc = replica.client()
+        wait_until(lambda: rc.get("k") == b"v", timeout=30)
+        admin.set("k2", "v2")
+        wait_until(lambda: rc.get("k2") == b"v2", timeout=30)
+        assert rc.info("replication")["master_link_status"] == "up"
+        admin.close()
+    finally:
+        if replica is not None:
+            replica.stop()
+        master.stop()
+
+
+def test_config_rewrite_writes_users(tmp_path):
+    conf = tmp_path / "w.conf"
+    conf.write_text("# keep me\nuser old on nopass +@all ~*\nmaxmemory 0\n")
+    s = ServerProcess(cmd=[sys.executable, "-m", "fastredis", str(conf)])
+    try:
+        admin = redis.Redis(port=s.port)
+        admin.execute_command("ACL", "DELUSER", "old")
+        admin.execute_command("ACL", "SETUSER", "new", "on", ">pw", "~k*", "+get")
+        assert admin.execute_command("CONFIG", "REWRITE") == b"OK"
+        text = conf.read_text()
+        assert "# keep me" in text and "user old" not in text
+        assert "user default on nopass ~* &* +@all" in text
+        assert "user new on #" + hashlib.sha256(b"pw").hexdigest() + " ~k* resetchannels -@all +get" in text
+        admin.close()
+    finally:
+        s.stop()
+    s = ServerProcess(cmd=[sys.executable, "-m", "fastredis", str(conf)])
+    try:
+        assert redis.Redis(port=s.port, username="new", password="pw").get("k1") is None
+    finally:
+        s.stop()

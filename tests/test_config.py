@@ -43,6 +43,23 @@ def test_get_several_patterns_and_case(r):
     assert r.execute_command("CONFIG", "GET", "timeout", "timeout") == [b"timeout", b"0"]
 
 
+def test_get_several_patterns_matches_redis(server, real_redis):
+    """CONFIG GET with several patterns (Redis 7): the same pairs, a name matched twice listed once.
+
+    (Globs matching an alias are left out: whether Redis lists the alias too depends on its dict order.)
+    """
+    ours, real = server.client(), real_redis.client()
+    for args in (("maxmemory", "port", "maxmemory", "max*lient*"), ("lazyfree-*", "lazyfree-lazy-eviction", "tim*"),
+                 ("hash-max-ziplist-entries", "hash-max-listpack-entries", "HASH-MAX-ZIPLIST-ENTRIES"),
+                 ("nosuch", "bind", "BIND"), ("appendonly", "append*", "no-such-*")):
+        a, b = ours.execute_command("CONFIG", "GET", *args), real.execute_command("CONFIG", "GET", *args)
+        da, db = dict(zip(a[::2], a[1::2])), dict(zip(b[::2], b[1::2]))
+        assert len(a) == 2 * len(da) and len(b) == 2 * len(db)
+        for d in (da, db):  # the ports of the two servers differ
+            d.pop(b"port", None)
+        assert da == db, args
+
+
 def test_get_resp3_is_a_map(r3):
     assert r3.config_get("timeout") == {"timeout": "0"}
 
@@ -118,6 +135,8 @@ SET_ERRORS = [
     ("CONFIG", "SET", "notify-keyspace-events", "Q"),
     ("CONFIG", "SET", "client-output-buffer-limit", "foo 1 2 3"),
     ("CONFIG", "SET", "maxmemory-clients", "abc"),
+    ("CONFIG", "SET", "maxmemory-clients", "101%"),
+    ("CONFIG", "SET", "maxmemory-clients", "1000%"),
     ("CONFIG", "SET", "oom-score-adj-values", "1 2"),
     ("CONFIG", "SET", "latency-tracking-info-percentiles", "200"),
     ("CONFIG", "SET", "shutdown-on-sigterm", "bogus"),
@@ -164,6 +183,51 @@ def test_set_error_texts_for_every_parameter(server, real_redis):
             if p.name == "maxmemory-clients" and value == "99999999999999999":
                 continue
             assert attempt(ours, p.name, value) == attempt(real, p.name, value), (p.name, value)
+
+
+def test_set_port_in_use_fails_and_rolls_back(real_redis):
+    """CONFIG SET port <busy>: Redis' error, every parameter of the call restored, the server keeps serving."""
+    import socket
+
+    srv = ServerProcess()
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    busy_port = busy.getsockname()[1]
+    ours, real = RawClient(srv.port), RawClient(real_redis.port)
+    try:
+        for cmd in (("CONFIG", "SET", "port", str(busy_port)),
+                    ("CONFIG", "SET", "maxmemory-samples", "9", "port", str(busy_port)),
+                    ("CONFIG", "SET", "port", str(busy_port), "maxmemory-samples", "9"),
+                    ("CONFIG", "SET", "port", str(busy_port), "bind", "127.0.0.1"),
+                    ("CONFIG", "SET", "bind", "127.0.0.1", "port", str(busy_port))):
+            a, b = ours.call(*cmd), real.call(*cmd)
+            assert a == b, cmd
+            # the first parameter whose apply step fails is named
+            expect = (b"'bind') - Failed to bind to specified addresses." if cmd[2] == "bind"
+                      else b"'port') - Unable to listen on this port. Check server logs.")
+            assert a == b"-ERR CONFIG SET failed (possibly related to argument " + expect + b"\r\n", a
+            assert ours.call("CONFIG", "GET", "maxmemory-samples") == real.call("CONFIG", "GET", "maxmemory-samples")
+            assert ours.call("CONFIG", "GET", "port") == b"*2\r\n$4\r\nport\r\n$%d\r\n%d\r\n" % (
+                len(str(srv.port)), srv.port)
+        assert ours.call("PING") == b"+PONG\r\n"
+        assert srv.alive()
+        assert "Unable" not in srv.log_text() and "Could not create server TCP listening socket" in srv.log_text()
+        # new connections are still accepted on the old port, and a free port still works
+        with srv.client() as c:
+            assert c.ping()
+            new_port = free_port()
+            assert c.config_set("port", new_port)
+        wait_for_port(new_port, srv.proc)
+        with redis.Redis(port=new_port, socket_timeout=10) as c2:
+            assert c2.config_get("port") == {"port": str(new_port)}
+        with pytest.raises(redis.ConnectionError):
+            redis.Redis(port=srv.port, socket_timeout=2).ping()
+    finally:
+        busy.close()
+        ours.close()
+        real.close()
+        srv.stop()
 
 
 def test_immutable_and_sensitive(r):

@@ -55,3 +55,19 @@ def test_bad_load_arguments_refuse_to_start(fastredis_factory) -> None:
 
     with pytest.raises(EmbeddedServerError, match="failed to load: ReplyError"):
         fastredis_factory(loadmodule=f"{EXAMPLE} ten")
+
+
+def test_module_commands_obey_acl(fastredis_factory) -> None:
+    srv = fastredis_factory(loadmodule=EXAMPLE)
+    admin = srv.client(protocol=2)
+    admin.execute_command("ACL", "SETUSER", "reader", "on", ">pw", "~*", "+@read")
+    admin.execute_command("ACL", "SETUSER", "hitter", "on", ">pw", "~*", "+rl.hit")
+    reader = srv.client(protocol=2, username="reader", password="pw")
+    assert reader.execute_command("RL.PEEK", "k") == 0  # readonly: in @read
+    with pytest.raises(redis.exceptions.NoPermissionError, match="no permissions to run the 'rl.hit' command"):
+        reader.execute_command("RL.HIT", "k")
+    hitter = srv.client(protocol=2, username="hitter", password="pw")
+    # allowed by name; what it call()s runs with the module's authority, as RM_Call without "C"
+    assert hitter.execute_command("RL.HIT", "k")[:2] == [1, 1]
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        hitter.execute_command("RL.PEEK", "k")

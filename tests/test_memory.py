@@ -74,7 +74,7 @@ def test_used_memory_tracks_rss_growth(kind):
         rss0 = _private_rss(srv.proc.pid)
         est0 = c.info("memory")["used_memory_dataset"]
         p = c.pipeline(transaction=False)
-        n = {"strings": 60000, "hashes": 6000, "lists": 2000, "zsets": 1500}[kind]
+        n = {"strings": 60000, "hashes": 6000, "lists": 5000, "zsets": 2500}[kind]
         for i in range(n):
             if kind == "strings":
                 p.set("key:%d" % i, "v" * 30)

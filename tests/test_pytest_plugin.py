@@ -64,7 +64,7 @@ def test_fixtures_with_defaults(inner: pytest.Pytester) -> None:
 
 def test_command_line_and_ini_options(inner: pytest.Pytester) -> None:
     """ini lines and --fastredis-config add up (the command line wins); RESP3 from the ini file."""
-    inner.makeini("[pytest]\nfastredis_config =\n    maxmemory=2mb\n    maxmemory-policy=allkeys-lru\n"
+    inner.makeini("[pytest]\nfastredis_config =\n    maxmemory=200mb\n    maxmemory-policy=allkeys-lru\n"
                   "fastredis_protocol = 3\n")
     inner.makepyfile(test_more='''
 def value(client, name):
@@ -76,8 +76,8 @@ def test_more(fastredis_client):
     assert value(fastredis_client, "appendonly") == "yes"
 ''')
     result = inner.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider",
-                                        "--fastredis-config", "maxmemory=5mb", "--fastredis-config", "appendonly=yes",
-                                        "--expected-resp", "3", "--expected-maxmemory", str(5 * 1024 * 1024))
+                                        "--fastredis-config", "maxmemory=500mb", "--fastredis-config", "appendonly=yes",
+                                        "--expected-resp", "3", "--expected-maxmemory", str(500 * 1024 * 1024))
     result.assert_outcomes(passed=5)
 
 

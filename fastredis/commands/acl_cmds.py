@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .. import acl as _acl  # a module reference: acl.py imports the command table (and so this)
 from .._resp import OK, ReplyError, SetReply
 from ._help import help_lines
-from .table import COMMANDS, Command, container, lookup, parse_int, subcommand
+from .table import COMMANDS, Command, container, parse_int, subcommand
 
 if TYPE_CHECKING:
     from ..context import Client
@@ -222,9 +222,11 @@ def acl_dryrun(c: Client, argv: list[bytes]) -> Any:
     if u is None:
         raise ReplyError(b"ERR User '%s' not found" % argv[2])
     target = argv[3:]
-    cmd = lookup(target)
-    if cmd is not None and cmd.subcommands and len(target) > 1 and cmd.subcommands.get(target[1].lower()) is None:
-        cmd = None
+    from ..executor import command_named  # the live names (rename-command), as lookupCommand
+
+    cmd = command_named(target[0])
+    if cmd is not None and cmd.subcommands and len(target) > 1:
+        cmd = cmd.subcommands.get(target[1].lower())
     if cmd is None:
         raise ReplyError(b"ERR Command '%s' not found" % argv[3])
     n = len(target)

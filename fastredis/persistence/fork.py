@@ -74,3 +74,24 @@ def private_dirty_kb(pid: int) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of a process (kB, /proc/<pid>/status VmRSS)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (/proc/<pid>/task/<pid>/children)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return []

@@ -1194,12 +1194,26 @@ def zset_limits(config: Any) -> tuple[int, int]:
 
 
 def restore_payload(payload: bytes, zset_limits: tuple[int, int] = (128, 64)) -> Any:
-    """Decode a verified DUMP payload into a keyspace value; PayloadError("Bad data format") otherwise."""
+    """Decode a verified DUMP payload into a keyspace value; PayloadError("Bad data format") otherwise.
+
+    The decoder checks every element whatever ``sanitize-dump-payload`` says (a Python value
+    cannot keep an unchecked blob); the error's ``detail`` is rdb.c's reason, for the log.
+    """
     r = Reader(payload, 0, len(payload) - 10, zset_limits)
     try:
         rtype = r.byte()
         if rtype not in _OBJECT_TYPES:
             raise PayloadError("Bad data format")
         return load_object(r, rtype)
-    except (_ShortRead, _Corrupt, _EmptyKey, RecursionError):
-        raise PayloadError("Bad data format") from None
+    except _Corrupt as e:
+        raise _payload_error(str(e) or "Bad data format") from None
+    except _ShortRead:
+        raise _payload_error("Unexpected EOF reading RDB file") from None
+    except (_EmptyKey, RecursionError):
+        raise _payload_error("") from None
+
+
+def _payload_error(detail: str) -> PayloadError:
+    err = PayloadError("Bad data format")
+    err.detail = detail  # type: ignore[attr-defined]
+    return err

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._resp import ReplyError
 from . import rdb
-from .fork import child_reaped, fork_child
+from .fork import child_reaped, fork_child, private_dirty_kb
 
 if TYPE_CHECKING:
     from ..server import Server
@@ -68,6 +68,11 @@ class Snapshotter:
         self.keys_expired = 0
         self.loading_started = 0
         self.loading_total_bytes = 0
+        # copy-on-write of the running child, sampled from /proc each cron tick (INFO current_cow_*)
+        self.cow_size = 0
+        self.cow_peak = 0
+        self.cow_time = 0.0
+        self.last_cow_size = 0
         # called with (pid, ok) when a BGSAVE child ends (a disk-target full sync waits on one)
         self.done_hooks: list[Any] = []
 
@@ -200,6 +205,13 @@ class Snapshotter:
         for hook in list(self.done_hooks):
             hook(pid, False)
 
+    def _sample_cow(self) -> None:
+        pid = self.child_pid or self.ctx.extras.get("repl_child_pid") or 0
+        if pid:
+            self.cow_size = private_dirty_kb(pid) * 1024
+            self.cow_peak = max(self.cow_peak, self.cow_size)
+            self.cow_time = time.time()
+
     def check_child(self) -> None:
         """Reap our BGSAVE child when it is done (backgroundSaveDoneHandlerDisk)."""
         if not self.child_pid:
@@ -213,6 +225,12 @@ class Snapshotter:
         child_reaped()
         child = self.child_pid
         self.child_pid = 0
+        self.last_cow_size = self.cow_peak
+        if self.cow_peak:
+            self.ctx.log("notice", "Fork CoW for RDB: current %d MB, peak %d MB" % (
+                self.cow_size >> 20, self.cow_peak >> 20))
+        self.cow_size = self.cow_peak = 0
+        self.cow_time = 0.0
         self.last_bgsave_time_sec = int(time.time() - self.child_started)
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
         if ok:
@@ -241,6 +259,7 @@ class Snapshotter:
         """Save points and scheduled BGSAVEs, checked every server cron tick."""
         now = int(time.time())
         if self.has_child():
+            self._sample_cow()
             self.check_child()
         else:
             retry_ok = now - self.last_bgsave_try > BGSAVE_RETRY_DELAY or self.last_bgsave_ok
@@ -446,9 +465,9 @@ class Snapshotter:
         out: list[tuple[str, Any]] = [
             ("loading", 1 if ctx.loading else 0),
             ("async_loading", 1 if ctx.extras.get("async_loading") else 0),
-            ("current_cow_peak", 0),
-            ("current_cow_size", 0),
-            ("current_cow_size_age", 0),
+            ("current_cow_peak", self.cow_peak if self.has_child() else 0),
+            ("current_cow_size", self.cow_size if self.has_child() else 0),
+            ("current_cow_size_age", int(time.time() - self.cow_time) if self.has_child() and self.cow_time else 0),
             ("current_fork_perc", "0.00"),
             ("current_save_keys_processed", 0),
             ("current_save_keys_total", 0),
@@ -459,7 +478,7 @@ class Snapshotter:
             ("rdb_last_bgsave_time_sec", self.last_bgsave_time_sec),
             ("rdb_current_bgsave_time_sec", int(time.time() - self.child_started) if self.child_pid else -1),
             ("rdb_saves", self.saves),
-            ("rdb_last_cow_size", 0),
+            ("rdb_last_cow_size", self.last_cow_size),
             ("rdb_last_load_keys_expired", self.keys_expired),
             ("rdb_last_load_keys_loaded", self.keys_loaded),
         ]

@@ -10,6 +10,7 @@ through the same executor clients use, with the offset counted byte-exactly.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ class MasterLink(asyncio.Protocol):
         self.parser = Parser()
         self.closed = False
         self.last_io = time.time()
+        self.dump_file: Any = None  # the temp file a disk-loaded payload goes to
 
     # -- asyncio ------------------------------------------------------------------
 
@@ -95,6 +97,17 @@ class MasterLink(asyncio.Protocol):
         if self.transport is not None and not self.closed:
             self.transport.close()
         self.closed = True
+        self.drop_dump_file()
+
+    def drop_dump_file(self) -> None:
+        f = self.dump_file
+        self.dump_file = None
+        if f is not None:
+            f.close()
+            try:
+                os.unlink(f.name)
+            except OSError:
+                pass
 
     # -- handshake ----------------------------------------------------------------------
 
@@ -146,6 +159,7 @@ class MasterLink(asyncio.Protocol):
                 else:
                     self.transfer_size = int(line[1:])
                 self.state = "transfer"
+                self.repl.open_dump_file(self)
                 if self.eof_mark is not None:
                     ctx.log("notice", "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF %s"
                             % ("to parser" if self.repl.diskless_load() else "to disk"))
@@ -184,6 +198,8 @@ class MasterLink(asyncio.Protocol):
     def _transfer(self) -> None:
         seen = len(self.payload)
         self.payload += self.buf
+        if self.dump_file is not None:  # repl-diskless-load disabled: to disk as it arrives
+            self.dump_file.write(self.buf)
         self.buf.clear()
         if self.eof_mark is not None:
             # the mark ends the payload; anything after it in the same read is already the stream
@@ -199,6 +215,8 @@ class MasterLink(asyncio.Protocol):
             rdb_bytes = bytes(self.payload[:self.transfer_size])
             rest = bytes(self.payload[self.transfer_size:])
         self.payload = bytearray()
+        if self.dump_file is not None:
+            self.dump_file.truncate(len(rdb_bytes))  # the mark or the stream that followed
         self.buf[:0] = rest  # the stream that followed the payload
         self.state = "loading"
         asyncio.get_event_loop().create_task(self._load(rdb_bytes))
@@ -393,16 +411,18 @@ class ReplicaRole:
         loop = asyncio.get_running_loop()
         mode = ctx.config["repl-diskless-load"]
         swap = mode == "swapdb"
-        if not self.diskless_load():
-            # repl-diskless-load disabled: the payload becomes the dump file first, as Redis' is
+        link = self.link
+        f = link.dump_file if link is not None else None
+        if f is not None:
+            # repl-diskless-load disabled: the payload, written as it arrived, becomes the dump file
+            link.dump_file = None  # type: ignore[union-attr]
             snap = ctx.extras.get("rdb")
-            if snap is not None:
-                try:
-                    await loop.run_in_executor(None, _write_dump, snap.path(), data)
-                except OSError as e:
-                    ctx.log("warning", "Failed trying to rename the temp DB into %s in MASTER <-> REPLICA "
-                            "synchronization: %s" % (ctx.config["dbfilename"], e.strerror))
-                    return False
+            try:
+                await loop.run_in_executor(None, _finish_dump, f, snap.path() if snap is not None else None)
+            except OSError as e:
+                ctx.log("warning", "Failed trying to rename the temp DB into %s in MASTER <-> REPLICA "
+                        "synchronization: %s" % (ctx.config["dbfilename"], e.strerror))
+                return False
         old: list[tuple[dict, dict]] = []
         if swap:
             ctx.extras["async_loading"] = True
@@ -458,6 +478,17 @@ class ReplicaRole:
         m.seldb = -1
         ctx.log("notice", "MASTER <-> REPLICA sync: Finished with success")
         return True
+
+    def open_dump_file(self, link: MasterLink) -> None:
+        """A disk-loaded payload (not diskless_load) goes to a temp file in the data dir as it arrives."""
+        if self.diskless_load() or self.ctx.extras.get("rdb") is None:
+            return
+        path = os.path.join(self.ctx.config["dir"] or ".", "temp-%d.%d.rdb" % (int(time.time()), os.getpid()))
+        try:
+            link.dump_file = open(path, "w+b")  # noqa: SIM115 - renamed or removed when the sync ends
+        except OSError as e:
+            self.ctx.log("warning", "Opening the temp file needed for MASTER <-> REPLICA synchronization: %s"
+                         % e.strerror)
 
     def _detach_data(self) -> list[tuple[dict, dict]]:
         """Empty every db now (clients see it at once); the old dicts are freed off the loop."""
@@ -574,18 +605,19 @@ class ReplicaRole:
             link.close()
 
 
-def _write_dump(path: str, data: bytes) -> None:
-    """The received payload as the dump file: a temp file, fsynced, renamed over ``path``."""
-    import os
-
-    tmp = os.path.join(os.path.dirname(path) or ".", "temp-%d.%d.rdb" % (int(time.time()), os.getpid()))
+def _finish_dump(f: Any, path: str | None) -> None:
+    """fsync the received payload's temp file and rename it over the dump file."""
+    tmp = f.name
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        f.flush()
+        os.fsync(f.fileno())
+        f.close()
+        if path is not None:
+            os.replace(tmp, path)
+        else:
+            os.unlink(tmp)
     except OSError:
+        f.close()
         try:
             os.unlink(tmp)
         except OSError:
