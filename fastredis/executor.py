@@ -17,7 +17,7 @@ from ._resp import QUEUED, ReplyError
 from .acl import CTX_MULTI, CTX_TOPLEVEL, redacted
 from .blocking import BLOCKED
 from .commands.table import COMMANDS, Command, lookup, unknown_subcommand, wrong_arity
-from .context import REPLY_ON
+from .context import REPLY_OFF, REPLY_ON
 
 if TYPE_CHECKING:
     from .context import Client
@@ -397,5 +397,5 @@ def feed_monitors(c: Client, argv: list[bytes]) -> None:
 
     msg = Status(line.encode())
     for m in list(c.server.monitors):
-        if m is not c:
+        if m is not c and m.reply_mode != REPLY_OFF:  # a MONITOR line is a reply, not a push
             m.send_push(msg)
