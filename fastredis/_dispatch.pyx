@@ -703,11 +703,15 @@ cdef class Dispatcher:
             self.client_changed()
 
     def send_push(self, msg):
-        """Deliver an out-of-band message (pub/sub, MONITOR, invalidation)."""
+        """Deliver an out-of-band message (pub/sub, MONITOR, invalidation).
+
+        Sent whatever CLIENT REPLY says, as Redis sends what it pushes (CLIENT_PUSHING): a
+        subscriber with replies off still gets its messages; MONITOR skips such clients itself.
+        """
         cdef Writer w = self.writer
         cdef bint building
         c = self._client
-        if c is None or self.closed or c.reply_mode == _REPLY_OFF:
+        if c is None or self.closed:
             return
         building = w.len > 0
         w.resp = c.resp

@@ -618,8 +618,7 @@ class Config:
         if not any(c in pattern for c in b"*?["):
             p = BY_NAME.get(text.lower())
             if p is not None and p.name != "rename-command" and text.lower() not in seen:
-                seen.add(text.lower())
-                seen.add(p.name)
+                seen.add(text.lower())  # an alias asked by name is listed beside its canonical name
                 out.append(text)
             return out
         pat = pattern.lower()
@@ -736,6 +735,8 @@ class Config:
             return
         if p is None:
             raise ConfigError("Bad directive or wrong number of arguments" + where)
+        if p.name == "save" and len(argv) == 1:
+            argv = [argv[0], ""]  # a bare ``save`` line is ``save ""`` (Redis 7.2)
         if len(argv) < 2:
             raise ConfigError("wrong number of arguments" + where)
         if p.name == "save":

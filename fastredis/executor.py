@@ -17,7 +17,7 @@ from ._resp import QUEUED, ReplyError
 from .acl import CTX_MULTI, CTX_TOPLEVEL, redacted
 from .blocking import BLOCKED
 from .commands.table import COMMANDS, Command, lookup, unknown_subcommand, wrong_arity
-from .context import REPLY_ON
+from .context import REPLY_OFF, REPLY_ON
 
 if TYPE_CHECKING:
     from .context import Client
@@ -196,8 +196,9 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     server = c.server
     dirty_before = server.dirty
     c.propagate_argv = None
-    if server.monitors and "admin" not in cmd.flags and "skip-monitor" not in cmd.flags:
-        feed_monitors(c, argv)
+    # MONITOR sees a command once it ran (call()), so EXEC follows the commands of its transaction
+    # and SELECT shows the new db; the arguments as received (a handler may rewrite its argv)
+    shown = argv[:] if server.monitors and "admin" not in cmd.flags and "skip-monitor" not in cmd.flags else None
     t0 = _perf()
     try:
         reply = cmd.handler(c, argv)  # type: ignore[misc]
@@ -209,6 +210,8 @@ def call(c: Client, cmd: Command, argv: list[bytes]) -> Any:
     except Exception as e:  # a bug must never kill the server or reach the client as a traceback
         reply = internal_error(c, cmd, e)
     ns = _perf() - t0
+    if shown is not None:
+        feed_monitors(c, shown)
     cmd.usec += ns // 1000
     cmd.calls += 1
     obs = server.observer
@@ -394,5 +397,5 @@ def feed_monitors(c: Client, argv: list[bytes]) -> None:
 
     msg = Status(line.encode())
     for m in list(c.server.monitors):
-        if m is not c:
+        if m is not c and m.reply_mode != REPLY_OFF:  # a MONITOR line is a reply, not a push
             m.send_push(msg)

@@ -100,6 +100,30 @@ def test_config_file_then_options_override():
         s.stop()
 
 
+@pytest.mark.parametrize("line", ["save", "save ", "SAVE\t"])
+def test_bare_save_line_is_save_empty(line):
+    """Redis 7.2 reads a ``save`` line without arguments as ``save ""`` (no save points)."""
+    from fastredis.config import Config
+
+    cfg = Config()
+    cfg.load_text(f"save 900 1\n{line}\nmaxmemory 1mb\n")
+    assert cfg.render("save") == "" and cfg["maxmemory"] == 1048576
+    cfg.load_text(f"{line}\nsave 60 5\n")
+    assert cfg.render("save") == "60 5"
+
+
+def test_server_starts_with_bare_save_line():
+    d = tempfile.mkdtemp(prefix="fastredis-cli-")
+    conf = os.path.join(d, "redis.conf")
+    with open(conf, "w") as f:
+        f.write("save 900 1\nsave \ntimeout 7\n")
+    s = ServerProcess(cmd=OURS + [conf], cwd=d)
+    try:
+        assert s.client().config_get("timeout") == {"timeout": "7"}
+    finally:
+        s.stop()
+
+
 @pytest.mark.parametrize("form", [["--replicaof", "127.0.0.1 {p}"], ["--replicaof", "127.0.0.1", "{p}"],
                                   ["--slaveof", "127.0.0.1", "{p}"]])
 def test_replicaof_one_or_two_arguments(form):

@@ -308,6 +308,32 @@ def test_trackinginfo_and_getredir(r, r3):
     assert got[b"redirect"] == -1 and list(got[b"flags"]) == [b"off"]
 
 
+def _monitor_lines(port: int, payload: bytes, last: bytes) -> list[str]:
+    """What MONITOR shows while another connection sends ``payload``: ``[db] "args"`` without time and address."""
+    mon = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        mon.sendall(b"MONITOR\r\n")
+        assert recv_until(mon, b"+OK\r\n") == b"+OK\r\n"
+        c.sendall(payload)
+        data = recv_until(mon, last + b"\r\n")
+        return [re.sub(r"^\+\d+\.\d{6} \[(\d+) [^\]]+\] ", r"[\1] ", line)
+                for line in data.decode().split("\r\n") if line]
+    finally:
+        mon.close()
+        c.close()
+
+
+def test_monitor_shows_transaction_commands_like_redis(server, real_redis):
+    """Redis 7 feeds MONITOR after a command ran: the queued commands, then EXEC, with their db."""
+    payload = (b"MULTI\r\nSET mtx 1\r\nSELECT 3\r\nGET mtx\r\nEXEC\r\n"
+               b"MULTI\r\nINCR mtx\r\nDISCARD\r\nSELECT 0\r\nDEL mtx\r\nECHO done\r\n")
+    ours = _monitor_lines(server.port, payload, b'"ECHO" "done"')
+    real = _monitor_lines(real_redis.port, payload, b'"ECHO" "done"')
+    assert ours == real
+    assert ours[:5] == ['[0] "MULTI"', '[0] "SET" "mtx" "1"', '[3] "SELECT" "3"', '[3] "GET" "mtx"', '[3] "EXEC"']
+
+
 def test_monitor(server):
     mon = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     c = server.client()

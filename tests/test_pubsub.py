@@ -353,3 +353,30 @@ def test_numsub_duplicates_resp2_matches_redis(server, real_redis):
         replies.append(_exchange(port, [(b"PUBSUB NUMSUB a a\r\n", b":0\r\n$1\r\na\r\n:0\r\n"),
                                         (b"PUBSUB NUMSUB\r\n", b"*0\r\n")]))
     assert replies[0] == replies[1]
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_subscriber_with_replies_off_gets_its_messages(server, real_redis, resp):
+    """CLIENT REPLY OFF silences replies, not what is pushed: confirmations and messages still arrive."""
+    results = []
+    for port in (server.port, real_redis.port):
+        with _raw(port) as sub, redis.Redis(port=port) as pub:
+            if resp == 3:
+                sub.sendall(b"HELLO 3\r\n")
+                assert recv_until(sub, b"modules\r\n*0\r\n").endswith(b"*0\r\n")
+            sub.sendall(b"CLIENT REPLY OFF\r\nSUBSCRIBE roff\r\nPSUBSCRIBE ro*\r\nPING\r\n")
+            got = recv_until(sub, b"$3\r\nro*\r\n:2\r\n")
+            assert pub.publish("roff", "hi") == 2
+            part = recv_until(sub, b"$2\r\nhi\r\n")
+            if part.count(b"$2\r\nhi\r\n") < 2:  # message, then pmessage
+                part += recv_until(sub, b"$2\r\nhi\r\n")
+            got += part
+            sub.sendall(b"UNSUBSCRIBE roff\r\nECHO silent\r\n")
+            got += recv_until(sub, b":1\r\n")
+            # nothing else: PING and ECHO (or its error in RESP2 subscribed mode) are replies
+            sub.settimeout(0.3)
+            with pytest.raises(TimeoutError):
+                got += sub.recv(100)
+            results.append(got)
+    assert results[0] == results[1]
+    assert results[0].count(b"$2\r\nhi\r\n") == 2
