@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .config import Config, ConfigError
+from .config import Config, ConfigError, OpenError
 from .version import FASTREDIS_VERSION, REDIS_VERSION
 
 USAGE = """Usage: ./fastredis-server [/path/to/redis.conf] [options] [-]
@@ -87,10 +87,6 @@ def build_config(argv: list[str]) -> Config:
         except OSError as e:
             raise ConfigError(f"Can't open the log file: {e.strerror}") from None
     return config
-
-
-class OpenError(ConfigError):
-    """The config file itself can't be read (logged, not a FATAL CONFIG block)."""
 
 
 def _fatal(e: ConfigError) -> None:

@@ -18,6 +18,10 @@ class ConfigError(Exception):
     """A bad name or value; the text is what Redis says after ``ERR``/in the log."""
 
 
+class OpenError(ConfigError):
+    """A config file (or an ``include``) can't be read: logged, not a FATAL CONFIG block."""
+
+
 class SetError(Exception):
     """CONFIG SET refused: the argument it is about and Redis' reason (None: no reason given)."""
 
@@ -721,8 +725,7 @@ class Config:
         p = BY_NAME.get(name)
         where = f"|{lineno}|{raw}"
         if name == "include" and len(argv) == 2:
-            with open(argv[1]) as f:
-                self.load_text(f.read())
+            self._include(argv[1])
             return
         if name == "user" and len(argv) >= 2:
             self._add_user(argv, where)
@@ -733,7 +736,7 @@ class Config:
         if name == "loadmodule" and len(argv) >= 2:
             self.load_modules.append(argv[1:])
             return
-        if p is None:
+        if p is None or p.name == "rename-command":
             raise ConfigError("Bad directive or wrong number of arguments" + where)
         if p.name == "save" and len(argv) == 1:
             argv = [argv[0], ""]  # a bare ``save`` line is ``save ""`` (Redis 7.2)
@@ -770,6 +773,19 @@ class Config:
         except ConfigError as e:
             raise ConfigError(str(e) + where) from None
         self.from_file.add(p.name)
+
+    def _include(self, path: str) -> None:
+        """``include path``: a glob includes every match in name order, none when nothing matches (Redis 7)."""
+        import glob
+
+        paths = sorted(glob.glob(path)) if any(ch in path for ch in "*?[") else [path]
+        for one in paths:
+            try:
+                with open(one) as f:
+                    text = f.read()
+            except OSError as e:
+                raise OpenError(f"Fatal error, can't open config file '{one}': {e.strerror}") from None
+            self.load_text(text)
 
     def _add_rename(self, argv: list[str], where: str) -> None:
         """``rename-command OLD NEW`` (renameCommand's checks); applied by the server at start-up."""

@@ -124,6 +124,39 @@ def test_server_starts_with_bare_save_line():
         s.stop()
 
 
+@pytest.mark.parametrize("line", ["include {d}/missing.conf", "rename-command", "rename-command get"])
+def test_config_file_edge_lines_like_redis(line):
+    real = shutil.which("redis-server")
+    assert real is not None
+    d = tempfile.mkdtemp(prefix="fastredis-cli-")
+    conf = os.path.join(d, "edge.conf")
+    with open(conf, "w") as f:
+        f.write(line.replace("{d}", d) + "\n")
+    a = run(OURS, [conf], d)
+    b = run([real], [conf], d)
+    assert a.returncode == b.returncode == 1
+    assert norm(a.stderr + a.stdout) == norm(b.stderr + b.stdout)
+    assert "Traceback" not in a.stderr
+
+
+def test_include_glob():
+    """``include`` with a glob reads every match in name order; a glob matching nothing is no error."""
+    d = tempfile.mkdtemp(prefix="fastredis-cli-")
+    for name, text in (("b-1.conf", "maxmemory 5mb\ntimeout 3\n"), ("b-2.conf", "timeout 9\n")):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    conf = os.path.join(d, "main.conf")
+    with open(conf, "w") as f:
+        f.write(f"include {d}/b-*.conf\ninclude {d}/none-*.conf\n")
+    s = ServerProcess(cmd=OURS + [conf], cwd=d)
+    try:
+        c = s.client()
+        assert c.config_get("maxmemory") == {"maxmemory": "5242880"}
+        assert c.config_get("timeout") == {"timeout": "9"}
+    finally:
+        s.stop()
+
+
 @pytest.mark.parametrize("form", [["--replicaof", "127.0.0.1 {p}"], ["--replicaof", "127.0.0.1", "{p}"],
                                   ["--slaveof", "127.0.0.1", "{p}"]])
 def test_replicaof_one_or_two_arguments(form):
