@@ -27,6 +27,7 @@ when its turn comes (its reference count says so) is only released, never emptie
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from collections import deque
@@ -123,6 +124,7 @@ class LazyFree:
         self.queue: deque[tuple[Any, str, int]] = deque()
         self._current: tuple[Any, str, int] | None = None
         self._scheduled = False
+        self._frozen = False
 
     # -- entry points ---------------------------------------------------------
 
@@ -157,11 +159,18 @@ class LazyFree:
         """Free everything now (shutdown, tests of the sync path)."""
         while self.busy():
             self._step(float("inf"))
+        self._run()
 
     # -- the slices -------------------------------------------------------------
 
     def _push(self, job: tuple[Any, str, int]) -> None:
         self.queue.append(job)
+        if not self._frozen:
+            # a freshly built big container sits in a young generation, and every young collection
+            # would traverse what is left of it (hundreds of ms for millions of elements): move
+            # everything to the permanent generation (O(1)) until the queue is drained
+            self._frozen = True
+            gc.freeze()
         if not self._scheduled:
             try:
                 loop = asyncio.get_running_loop()
@@ -182,6 +191,12 @@ class LazyFree:
         if self.busy():
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._run)
+        elif self._frozen:
+            self._frozen = False
+            from .persistence import fork
+
+            if not fork._live_children:  # a snapshot child keeps the freeze (fork.child_reaped ends it)
+                gc.unfreeze()
 
     def _step(self, deadline: float) -> None:
         perf = time.perf_counter

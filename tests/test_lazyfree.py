@@ -17,7 +17,7 @@ import pytest
 import redis
 from conftest import ServerProcess, wait_until
 
-STALL_BOUND = 0.200  # before slicing: 300-600 ms
+STALL_BOUND = 0.250  # before slicing: 300-600 ms; the shared machine adds its own gaps
 
 
 class Pinger:
