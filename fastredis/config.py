@@ -749,6 +749,8 @@ class Config:
                 return
             prev = self.values["save"] if "save" in self.from_file else []
             try:
+                if "" in argv[1:]:  # ``save "" 100 1``: an empty word is no number
+                    raise ConfigError("Invalid save parameters")
                 self.values["save"] = prev + _parse_save(" ".join(argv[1:]))
             except ConfigError as e:
                 raise ConfigError(str(e) + where) from None

@@ -124,7 +124,8 @@ def test_server_starts_with_bare_save_line():
         s.stop()
 
 
-@pytest.mark.parametrize("line", ["include {d}/missing.conf", "rename-command", "rename-command get"])
+@pytest.mark.parametrize("line", ["include {d}/missing.conf", "rename-command", "rename-command get",
+                                  'save "" 100 1', 'save 100 1 ""'])
 def test_config_file_edge_lines_like_redis(line):
     real = shutil.which("redis-server")
     assert real is not None
